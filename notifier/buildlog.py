@@ -1,0 +1,245 @@
+"""A build's log as numbered lines, each tagged with the build step it belongs to.
+
+Numbering rule (DESIGN.md section 3): decode as UTF-8 with replacement; a line ends at
+`\\n`, `\\r\\n` or a lone `\\r`; lines are numbered from 1. Every line keeps its original
+number, also when the middle of an over-long log is cut.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+_TERMINATOR = re.compile(rb"\r\n|\r|\n")
+STEP_PREFIX = re.compile(r'^Step #(\d+)(?: - "([^"]*)")?: ?')
+_STEP_LABEL = re.compile(r'^Step #(\d+)(?: - "([^"]*)")?$')
+MAX_LINE_CHARS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    number: int
+    text: str
+    step: int | None = None  # None: Cloud Build's own orchestration lines (MAIN)
+
+
+@dataclass(frozen=True, slots=True)
+class LogCut:
+    """Lines `first`..`last` (inclusive) were dropped to keep memory bounded."""
+
+    first: int
+    last: int
+    bytes: int
+
+    @property
+    def count(self) -> int:
+        return self.last - self.first + 1
+
+
+@dataclass(slots=True)
+class BuildLog:
+    lines: list[LogLine]
+    total_lines: int
+    total_bytes: int
+    source: str = ""
+    cut: LogCut | None = None
+    step_ids: dict[int, str] = field(default_factory=dict)
+    _numbers: list[int] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self._numbers = [line.number for line in self.lines]
+
+    def line(self, number: int) -> LogLine | None:
+        i = bisect.bisect_left(self._numbers, number)
+        if i < len(self._numbers) and self._numbers[i] == number:
+            return self.lines[i]
+        return None
+
+    def between(self, start: int, end: int) -> list[LogLine]:
+        """The kept lines numbered `start`..`end` inclusive."""
+        lo = bisect.bisect_left(self._numbers, start)
+        hi = bisect.bisect_right(self._numbers, end)
+        return self.lines[lo:hi]
+
+    def step_lines(self, step: int) -> list[LogLine]:
+        return [line for line in self.lines if line.step == step]
+
+    @property
+    def last_number(self) -> int:
+        return self._numbers[-1] if self._numbers else 0
+
+
+def count_terminators(chunk: bytes, prev_ended_cr: bool) -> int:
+    """Line terminators in `chunk`, given whether the previous chunk ended with `\\r`."""
+    n = chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+    if prev_ended_cr and chunk.startswith(b"\n"):
+        n -= 1  # the `\r` before this chunk and this `\n` are one `\r\n`
+    return n
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """Split a complete log into raw lines (without terminators)."""
+    if not data:
+        return []
+    parts = _TERMINATOR.split(data)
+    if parts[-1] == b"":
+        parts.pop()  # the log ended with a terminator
+    return parts
+
+
+def iter_lines(chunks: Iterable[bytes], max_line_bytes: int = 1 << 16) -> Iterator[bytes]:
+    """Split a stream of byte chunks into lines; a line longer than the cap is truncated.
+
+    Memory stays bounded by the chunk size plus `max_line_bytes`, whatever the input.
+    """
+    carry = b""
+    skipping = False  # inside a line already truncated: drop bytes until its end
+    for chunk in chunks:
+        data = carry + chunk if carry else chunk
+        carry = b""
+        parts = _TERMINATOR.split(data)
+        tail = parts.pop()
+        if data.endswith(b"\r") and parts:
+            # `\r` may be half of `\r\n` split across chunks: decide with the next chunk.
+            tail = parts.pop() + b"\r"
+        for part in parts:
+            if skipping:
+                skipping = False
+                continue
+            yield part[:max_line_bytes]
+        if skipping:
+            continue
+        if len(tail) > max_line_bytes + 1:
+            yield tail[:max_line_bytes]
+            skipping = True
+        else:
+            carry = tail
+    if carry and not skipping:
+        yield carry[:-1] if carry.endswith(b"\r") else carry
+
+
+def decode_line(raw: bytes) -> str:
+    text = raw.decode("utf-8", errors="replace")
+    if len(text) > MAX_LINE_CHARS:
+        text = f"{text[:MAX_LINE_CHARS]}… [{len(text) - MAX_LINE_CHARS} more characters]"
+    return text
+
+
+def parse_step_prefix(text: str) -> tuple[int | None, str, str]:
+    """`Step #2 - "test": ok` -> (2, "test", "ok"); other lines -> (None, "", text)."""
+    match = STEP_PREFIX.match(text)
+    if match is None:
+        return None, "", text
+    return int(match.group(1)), match.group(2) or "", text[match.end() :]
+
+
+def parse_step_label(label: str) -> tuple[int | None, str]:
+    """Cloud Logging's `build_step` label: `Step #2 - "test"` -> (2, "test"); MAIN -> None."""
+    match = _STEP_LABEL.match(label.strip())
+    if match is None:
+        return None, ""
+    return int(match.group(1)), match.group(2) or ""
+
+
+class LogAccumulator:
+    """Collects a log's bytes; past `max_bytes` it keeps only the head and the tail.
+
+    Line numbers stay exact: terminators are counted over the whole stream.
+    """
+
+    def __init__(self, max_bytes: int, head_fraction: float = 0.2) -> None:
+        if max_bytes < 1024:
+            raise ValueError("max_bytes must be at least 1024")
+        self._head_budget = int(max_bytes * head_fraction)
+        self._tail_budget = max_bytes - self._head_budget
+        self._max = max_bytes
+        self._chunks: deque[bytes] = deque()
+        self._held = 0  # bytes in _chunks
+        self._head = b""
+        self._overflow = False
+        self._total = 0
+        self._terminators = 0
+        self._prev_cr = False
+        self._last_byte = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self._terminators += count_terminators(chunk, self._prev_cr)
+        self._prev_cr = chunk.endswith(b"\r")
+        self._last_byte = chunk[-1:]
+        self._total += len(chunk)
+        self._chunks.append(chunk)
+        self._held += len(chunk)
+        if not self._overflow and self._held > self._max:
+            data = b"".join(self._chunks)
+            self._head = data[: self._head_budget]
+            self._chunks = deque([data[self._head_budget :]])
+            self._held = len(data) - self._head_budget
+            self._overflow = True
+        if self._overflow:
+            self._trim_tail()
+
+    def _trim_tail(self) -> None:
+        while self._held - len(self._chunks[0]) >= self._tail_budget:
+            self._held -= len(self._chunks.popleft())
+        extra = self._held - self._tail_budget
+        if extra > 0:
+            self._chunks[0] = self._chunks[0][extra:]
+            self._held -= extra
+
+    @property
+    def total_bytes(self) -> int:
+        return self._total
+
+    def total_lines(self) -> int:
+        ends_open = self._total > 0 and self._last_byte not in (b"\n", b"\r")
+        return self._terminators + (1 if ends_open else 0)
+
+    def raw_lines(self) -> tuple[list[tuple[int, bytes]], LogCut | None]:
+        """The kept lines with their numbers, and the cut if there was one."""
+        if not self._overflow:
+            data = b"".join(self._chunks)
+            return list(enumerate(split_lines(data), start=1)), None
+        head = split_lines(self._head)
+        if head and not self._head.endswith((b"\n", b"\r")):
+            head.pop()  # partial line: it continues into the cut
+        if not head and self._head:
+            head = [self._head]  # one huge first line: keep its start
+        tail = split_lines(b"".join(self._chunks))
+        if tail:
+            tail.pop(0)  # probably starts mid-line
+        total = self.total_lines()
+        first_tail = total - len(tail) + 1
+        numbered = list(enumerate(head, start=1))
+        numbered += list(enumerate(tail, start=first_tail))
+        cut_first, cut_last = len(head) + 1, first_tail - 1
+        cut = None
+        if cut_last >= cut_first:
+            kept = len(self._head) + self._held
+            cut = LogCut(cut_first, cut_last, self._total - kept)
+        return numbered, cut
+
+
+def build_log_from_bytes(chunks: Iterable[bytes], *, max_bytes: int, source: str = "") -> BuildLog:
+    """A GCS-shaped log (steps marked by `Step #N - "id":` prefixes) as a `BuildLog`."""
+    acc = LogAccumulator(max_bytes)
+    for chunk in chunks:
+        acc.feed(chunk)
+    return build_log(acc, source)
+
+
+def build_log(acc: LogAccumulator, source: str = "") -> BuildLog:
+    """The `BuildLog` of everything fed to `acc`."""
+    numbered, cut = acc.raw_lines()
+    lines: list[LogLine] = []
+    step_ids: dict[int, str] = {}
+    for number, raw in numbered:
+        step, step_id, text = parse_step_prefix(decode_line(raw))
+        if step is not None and step_id:
+            step_ids.setdefault(step, step_id)
+        lines.append(LogLine(number, text, step))
+    return BuildLog(lines, acc.total_lines(), acc.total_bytes, source, cut, step_ids)

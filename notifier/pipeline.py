@@ -1,0 +1,194 @@
+"""The notifier's stages wired together: filter, dedupe, fetch log, analyze, report, deliver."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from analyzers import ANALYZERS
+from analyzers import ENTRY_POINT_GROUP as ANALYZER_GROUP
+from analyzers.base import AnalysisContext, Analyzer, Finding
+from notifier.build import TERMINAL_STATUSES, BuildEvent, parse_time
+from notifier.buildlog import BuildLog
+from notifier.errors import TransientError
+from notifier.event import PubsubMessage, build_from_message
+from notifier.filter import BuildFilter
+from notifier.jsonlog import log
+from notifier.logsources import LOG_SOURCES, LogNotFound, LogSource, LogUnavailable, source_names
+from notifier.plugins import resolve
+from notifier.report import Report, StageError, excerpt_lines
+from notifier.settings import Settings
+from notifier.sinks import ENTRY_POINT_GROUP as SINK_GROUP
+from notifier.sinks import SINKS, Sink, SinkUnavailable
+from notifier.state import STATE_STORES, StateStore
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    action: Literal["ignored", "duplicate", "reported"]
+    reason: str = ""
+    report: Report | None = None
+    sink_errors: tuple[StageError, ...] = ()
+
+
+class Notifier:
+    """Holds the configured stages; `handle_message` is one event's whole journey."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        log_source: LogSource | None = None,
+        sinks: Sequence[Sink] | None = None,
+        store: StateStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.filter = BuildFilter(settings)
+        factories = resolve(settings.analyzers, ANALYZERS, ANALYZER_GROUP, "analyzer")
+        self.analyzers: list[Analyzer] = [make(settings) for make in factories]
+        if sinks is None:
+            sink_factories = resolve(settings.sinks, SINKS, SINK_GROUP, "sink")
+            sinks = [make(settings) for make in sink_factories]
+        self.sinks = list(sinks)
+        self.store = store or STATE_STORES[settings.state_store](settings)
+        self._fixed_source = log_source
+        self._sources: dict[str, LogSource] = {}
+
+    # -- one event ---------------------------------------------------------------------
+
+    def handle_message(self, message: PubsubMessage) -> Outcome:
+        status = message.attributes.get("status", "")
+        if status and status not in TERMINAL_STATUSES:
+            # Cheap path for QUEUED/WORKING: no need to decode the Build.
+            return Outcome("ignored", f"status {status} is not terminal")
+        build = build_from_message(message)
+        return self.handle_build(build, published=message.publish_time)
+
+    def handle_build(
+        self, build: BuildEvent, *, published: str = "", log_source: LogSource | None = None
+    ) -> Outcome:
+        if not build.is_terminal:
+            return Outcome("ignored", f"status {build.status} is not terminal")
+        reason = self.filter.reason_to_skip(build)
+        if reason is not None:
+            return Outcome("ignored", reason)
+        event_key = f"{build.id}/{build.status}"
+        claimed = [s for s in self.sinks if self.store.claim(f"{event_key}/{s.name}")]
+        if not claimed:
+            return Outcome("duplicate", f"build {build.id} {build.status} was already reported")
+        try:
+            buildlog, log_errors = self._fetch_log(build, published, log_source)
+        except BaseException:
+            for sink in claimed:
+                self.store.release(f"{event_key}/{sink.name}")
+            raise
+        findings, analyzer_errors = self._analyze(build, buildlog)
+        report = Report(
+            build=build,
+            findings=tuple(findings),
+            excerpt=excerpt_lines(buildlog, findings),
+            errors=tuple(log_errors + analyzer_errors),
+            log_source=buildlog.source,
+            log_lines=buildlog.total_lines,
+            log_cut=buildlog.cut,
+        )
+        report, sink_errors, retry = self._deliver(report, claimed, event_key)
+        if retry:
+            raise TransientError(
+                "sinks failed and will be retried on redelivery: "
+                + "; ".join(f"{e.name}: {e.message}" for e in sink_errors)
+            )
+        return Outcome("reported", "", report, tuple(sink_errors))
+
+    # -- stages ------------------------------------------------------------------------
+
+    def _source(self, name: str) -> LogSource:
+        if name not in self._sources:
+            self._sources[name] = LOG_SOURCES[name](self.settings)
+        return self._sources[name]
+
+    def _fetch_log(
+        self, build: BuildEvent, published: str, override: LogSource | None
+    ) -> tuple[BuildLog, list[StageError]]:
+        fixed = override or self._fixed_source
+        if fixed is not None:
+            candidates = [fixed]
+        else:
+            candidates = [self._source(n) for n in source_names(build, self.settings.log_source)]
+        errors: list[StageError] = []
+        transient: list[str] = []
+        for source in candidates:
+            name = source.name
+            try:
+                return source.fetch(build), errors
+            except LogNotFound as exc:
+                errors.append(StageError("log", name, str(exc)))
+            except LogUnavailable as exc:
+                transient.append(f"{name}: {exc}")
+                errors.append(StageError("log", name, str(exc)))
+        if transient and self._age_s(build, published) < self.settings.log_give_up_after_s:
+            raise LogUnavailable("no log source answered: " + "; ".join(transient))
+        if not candidates:
+            errors.append(StageError("log", "none", "the build's options.logging is NONE"))
+        return BuildLog([], 0, 0, "no log"), errors
+
+    @staticmethod
+    def _age_s(build: BuildEvent, published: str) -> float:
+        try:
+            since = parse_time(published) if published else build.finish_time
+        except ValueError:
+            since = build.finish_time
+        if since is None:
+            return 0.0
+        return (datetime.now(UTC) - since).total_seconds()
+
+    def _analyze(
+        self, build: BuildEvent, buildlog: BuildLog
+    ) -> tuple[list[Finding], list[StageError]]:
+        ctx = AnalysisContext(build, buildlog)
+        errors: list[StageError] = []
+        for analyzer in self.analyzers:
+            started = time.monotonic()
+            try:
+                ctx.findings.extend(analyzer.analyze(ctx))
+            except Exception as exc:  # one analyzer never costs the report
+                message = f"{exc.__class__.__name__}: {exc}"
+                errors.append(StageError("analyzer", analyzer.name, message))
+                log("ERROR", f"analyzer {analyzer.name} failed: {message}", build_id=build.id)
+            finally:
+                elapsed = time.monotonic() - started
+                if elapsed > 5:
+                    log(
+                        "WARNING",
+                        f"analyzer {analyzer.name} took {elapsed:.1f} s",
+                        build_id=build.id,
+                    )
+        return ctx.findings, errors
+
+    def _deliver(
+        self, report: Report, sinks: Sequence[Sink], event_key: str
+    ) -> tuple[Report, list[StageError], bool]:
+        errors: list[StageError] = []
+        retry = False
+        for sink in sinks:
+            try:
+                sink.send(report)
+            except Exception as exc:  # one sink never blocks the others
+                transient = isinstance(exc, SinkUnavailable | TransientError)
+                error = StageError("sink", sink.name, str(exc) or exc.__class__.__name__)
+                errors.append(error)
+                report = dataclasses.replace(report, errors=(*report.errors, error))
+                if transient:
+                    retry = True
+                    self.store.release(f"{event_key}/{sink.name}")
+                retrying = " (will retry)" if transient else ""
+                log(
+                    "ERROR",
+                    f"sink {sink.name} failed{retrying}: {error.message}",
+                    build_id=report.build.id,
+                )
+        return report, errors, retry

@@ -1,0 +1,182 @@
+"""The failure report: what every renderer and sink works from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from analyzers.base import Finding, LineRange, merge_ranges
+from notifier.build import BuildEvent
+from notifier.buildlog import BuildLog, LogCut
+
+SCHEMA_VERSION = "1"
+MAX_EXCERPT_LINES = 150
+
+
+@dataclass(frozen=True, slots=True)
+class ExcerptLine:
+    number: int
+    text: str
+    step: int | None
+    key: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StageError:
+    """An analyzer, sink or log source that failed; the report goes out regardless."""
+
+    stage: str
+    name: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    build: BuildEvent
+    findings: tuple[Finding, ...] = ()
+    excerpt: tuple[ExcerptLine, ...] = ()
+    errors: tuple[StageError, ...] = ()
+    log_source: str = ""
+    log_lines: int = 0
+    log_cut: LogCut | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def finding(self, kind: str) -> Finding | None:
+        return next((f for f in self.findings if f.kind == kind), None)
+
+    @property
+    def title(self) -> str:
+        b = self.build
+        what = {
+            "FAILURE": "failed",
+            "TIMEOUT": "timed out",
+            "INTERNAL_ERROR": "hit an internal error",
+        }
+        subject = b.trigger_name or b.repo_full_name or b.repo_name or f"build {b.id[:8]}"
+        return f"{subject} {what.get(b.status, b.status.lower())}"
+
+    @property
+    def key_ranges(self) -> tuple[LineRange, ...]:
+        found = self.finding("key_lines")
+        return found.lines if found else ()
+
+    @property
+    def category(self) -> str:
+        found = self.finding("classification")
+        value = found.data.get("category") if found else None
+        return value if isinstance(value, str) else ""
+
+    @property
+    def fingerprint(self) -> str:
+        found = self.finding("fingerprint")
+        value = found.data.get("fingerprint") if found else None
+        return value if isinstance(value, str) else ""
+
+    @property
+    def commit_url(self) -> str:
+        b = self.build
+        if b.repo_full_name and b.commit_sha:
+            return f"https://github.com/{b.repo_full_name}/commit/{b.commit_sha}"
+        return ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The versioned JSON report (what the webhook and Pub/Sub sinks publish)."""
+        b = self.build
+        step = self.finding("failing_step")
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "build": {
+                "id": b.id,
+                "project_id": b.project_id,
+                "status": b.status,
+                "status_detail": b.status_detail,
+                "failure_type": b.failure_type,
+                "failure_detail": b.failure_detail,
+                "trigger_name": b.trigger_name,
+                "trigger_id": b.trigger_id,
+                "repo": b.repo_full_name or b.repo_name,
+                "branch": b.branch,
+                "tag": b.tag,
+                "commit": b.commit_sha,
+                "pr_number": b.pr_number,
+                "log_url": b.log_url,
+                "commit_url": self.commit_url,
+                "create_time": b.create_time.isoformat() if b.create_time else None,
+                "finish_time": b.finish_time.isoformat() if b.finish_time else None,
+                "duration_s": b.duration_s,
+            },
+            "title": self.title,
+            "failing_step": None if step is None else {"summary": step.summary, **step.data},
+            "category": self.category,
+            "fingerprint": self.fingerprint,
+            "key_lines": [[r.start, r.end] for r in self.key_ranges],
+            "findings": [
+                {
+                    "analyzer": f.analyzer,
+                    "kind": f.kind,
+                    "summary": f.summary,
+                    "lines": [[r.start, r.end] for r in f.lines],
+                    "data": dict(f.data),
+                }
+                for f in self.findings
+            ],
+            "excerpt": [
+                {"line": e.number, "text": e.text, "step": e.step, "key": e.key}
+                for e in self.excerpt
+            ],
+            "log": {
+                "source": self.log_source,
+                "lines": self.log_lines,
+                "cut": None
+                if self.log_cut is None
+                else {
+                    "first_line": self.log_cut.first,
+                    "last_line": self.log_cut.last,
+                    "bytes": self.log_cut.bytes,
+                },
+            },
+            "errors": [
+                {"stage": e.stage, "name": e.name, "message": e.message} for e in self.errors
+            ],
+            "notes": list(self.notes),
+        }
+
+
+def excerpt_lines(log: BuildLog, findings: Sequence[Finding]) -> tuple[ExcerptLine, ...]:
+    """The excerpt's lines: the `excerpt` finding's ranges, else the key lines, capped."""
+    key = [r for f in findings if f.kind == "key_lines" for r in f.lines]
+    shown = [r for f in findings if f.kind == "excerpt" for r in f.lines] or key
+    lines: list[ExcerptLine] = []
+    for r in merge_ranges(shown):
+        for line in log.between(r.start, r.end):
+            is_key = any(line.number in k for k in key)
+            lines.append(ExcerptLine(line.number, line.text, line.step, is_key))
+    if len(lines) > MAX_EXCERPT_LINES:
+        # Keep the key lines first, then the lines nearest the end of the log.
+        keep = sorted(lines, key=lambda e: (not e.key, -e.number))[:MAX_EXCERPT_LINES]
+        lines = sorted(keep, key=lambda e: e.number)
+    return tuple(lines)
+
+
+def essentials(report: Report | None) -> dict[str, Any]:
+    """What a golden file pins down: stable across cosmetic changes to the renderers."""
+    if report is None:
+        return {"reported": False}
+    step = report.finding("failing_step")
+    return {
+        "reported": True,
+        "build_id": report.build.id,
+        "status": report.build.status,
+        "title": report.title,
+        "failing_step": None
+        if step is None
+        else {k: step.data.get(k) for k in ("step_index", "step_id", "exit_code") if k in step.data}
+        or {"summary": step.summary},
+        "category": report.category,
+        "key_lines": [[r.start, r.end] for r in report.key_ranges],
+        "excerpt_lines": [e.number for e in report.excerpt][:1]
+        + [e.number for e in report.excerpt][-1:],
+        "log_lines": report.log_lines,
+        "errors": [f"{e.stage}:{e.name}" for e in report.errors],
+    }

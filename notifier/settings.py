@@ -1,0 +1,72 @@
+"""Typed settings, read from the environment (and `config.env` when present)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_ENV = REPO_ROOT / "config.env"
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every setting of the notifier; the README lists them with their defaults."""
+
+    model_config = SettingsConfigDict(
+        env_file=CONFIG_ENV if CONFIG_ENV.exists() else None,
+        extra="ignore",
+        frozen=True,
+    )
+
+    # Which builds are reported.
+    report_statuses: CommaList = ("FAILURE", "TIMEOUT", "INTERNAL_ERROR")
+    trigger_names: CommaList = ()  # glob patterns; empty: all
+    branches: CommaList = ()
+    repos: CommaList = ()
+    filter_cel: str = ""  # e.g. build.substitutions.BRANCH_NAME == "main"
+
+    # Pipeline stages, by registry name, in order.
+    analyzers: CommaList = ("failing_step", "tail")
+    sinks: CommaList = ("stdout",)
+
+    # Logs.
+    log_source: Literal["auto", "gcs", "cloud_logging", "fixture"] = "auto"
+    fixture_dir: str = ""  # for log_source=fixture: a folder holding log.txt or entries.json
+    max_log_bytes: int = Field(default=32 << 20, ge=1024)
+    log_fetch_attempts: int = Field(default=4, ge=1)
+    log_fetch_timeout_s: float = Field(default=30.0, gt=0)
+    log_wait_s: float = Field(default=20.0, ge=0)  # Cloud Logging ingestion can lag
+    log_give_up_after_s: float = Field(default=900.0, ge=0)  # then report without the log
+    cloud_logging_endpoint: str = ""  # tests only: a local server speaking the REST API
+    tail_lines: int = Field(default=40, ge=1)
+
+    # Delivery.
+    stdout_format: Literal["text", "markdown", "json"] = "text"
+    report_topic: str = ""  # projects/P/topics/T for the pubsub sink
+    state_store: Literal["memory"] = "memory"
+    google_cloud_project: str = ""
+
+    @field_validator(
+        "report_statuses",
+        "trigger_names",
+        "branches",
+        "repos",
+        "analyzers",
+        "sinks",
+        mode="before",
+    )
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("report_statuses", mode="after")
+    @classmethod
+    def _upper(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(v.upper() for v in value)
