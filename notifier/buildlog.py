@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 _TERMINATOR = re.compile(rb"\r\n|\r|\n")
+_TERMINATOR_KEPT = re.compile(rb"(\r\n|\r|\n)")
 STEP_PREFIX = re.compile(r'^Step #(\d+)(?: - "([^"]*)")?: ?')
 _STEP_LABEL = re.compile(r'^Step #(\d+)(?: - "([^"]*)")?$')
 MAX_LINE_CHARS = 4096
@@ -88,6 +89,17 @@ def split_lines(data: bytes) -> list[bytes]:
     if parts[-1] == b"":
         parts.pop()  # the log ended with a terminator
     return parts
+
+
+def split_lines_cr(data: bytes) -> list[tuple[bytes, bool]]:
+    """Like `split_lines`, with whether each line ended at a lone `\r` (a progress update)."""
+    if not data:
+        return []
+    parts = _TERMINATOR_KEPT.split(data)
+    lines = [(parts[i], parts[i + 1] == b"\r") for i in range(0, len(parts) - 1, 2)]
+    if parts[-1]:
+        lines.append((parts[-1], False))
+    return lines
 
 
 def iter_lines(chunks: Iterable[bytes], max_line_bytes: int = 1 << 16) -> Iterator[bytes]:
@@ -199,23 +211,23 @@ class LogAccumulator:
         ends_open = self._total > 0 and self._last_byte not in (b"\n", b"\r")
         return self._terminators + (1 if ends_open else 0)
 
-    def raw_lines(self) -> tuple[list[tuple[int, bytes]], LogCut | None]:
-        """The kept lines with their numbers, and the cut if there was one."""
+    def raw_lines(self) -> tuple[list[tuple[int, bytes, bool]], LogCut | None]:
+        """The kept lines (number, bytes, ended at a lone CR), and the cut if there was one."""
         if not self._overflow:
             data = b"".join(self._chunks)
-            return list(enumerate(split_lines(data), start=1)), None
-        head = split_lines(self._head)
+            return [(n, *line) for n, line in enumerate(split_lines_cr(data), start=1)], None
+        head = split_lines_cr(self._head)
         if head and not self._head.endswith((b"\n", b"\r")):
             head.pop()  # partial line: it continues into the cut
         if not head and self._head:
-            head = [self._head]  # one huge first line: keep its start
-        tail = split_lines(b"".join(self._chunks))
+            head = [(self._head, False)]  # one huge first line: keep its start
+        tail = split_lines_cr(b"".join(self._chunks))
         if tail:
             tail.pop(0)  # probably starts mid-line
         total = self.total_lines()
         first_tail = total - len(tail) + 1
-        numbered = list(enumerate(head, start=1))
-        numbered += list(enumerate(tail, start=first_tail))
+        numbered = [(n, *line) for n, line in enumerate(head, start=1)]
+        numbered += [(n, *line) for n, line in enumerate(tail, start=first_tail)]
         cut_first, cut_last = len(head) + 1, first_tail - 1
         cut = None
         if cut_last >= cut_first:
@@ -237,9 +249,15 @@ def build_log(acc: LogAccumulator, source: str = "") -> BuildLog:
     numbered, cut = acc.raw_lines()
     lines: list[LogLine] = []
     step_ids: dict[int, str] = {}
-    for number, raw in numbered:
+    previous_step: int | None = None
+    previous_cr = False
+    for number, raw, ended_cr in numbered:
         step, step_id, text = parse_step_prefix(decode_line(raw))
+        if step is None and previous_cr:
+            # Cloud Build prefixes at `\n` only: what follows a lone `\r` is the same step.
+            step = previous_step
         if step is not None and step_id:
             step_ids.setdefault(step, step_id)
         lines.append(LogLine(number, text, step))
+        previous_step, previous_cr = step, ended_cr
     return BuildLog(lines, acc.total_lines(), acc.total_bytes, source, cut, step_ids)

@@ -43,13 +43,16 @@ class Notifier:
         settings: Settings,
         *,
         log_source: LogSource | None = None,
+        analyzers: Sequence[Analyzer] | None = None,
         sinks: Sequence[Sink] | None = None,
         store: StateStore | None = None,
     ) -> None:
         self.settings = settings
         self.filter = BuildFilter(settings)
-        factories = resolve(settings.analyzers, ANALYZERS, ANALYZER_GROUP, "analyzer")
-        self.analyzers: list[Analyzer] = [make(settings) for make in factories]
+        if analyzers is None:
+            factories = resolve(settings.analyzers, ANALYZERS, ANALYZER_GROUP, "analyzer")
+            analyzers = [make(settings) for make in factories]
+        self.analyzers = list(analyzers)
         if sinks is None:
             sink_factories = resolve(settings.sinks, SINKS, SINK_GROUP, "sink")
             sinks = [make(settings) for make in sink_factories]
@@ -130,6 +133,10 @@ class Notifier:
             except LogUnavailable as exc:
                 transient.append(f"{name}: {exc}")
                 errors.append(StageError("log", name, str(exc)))
+            except Exception as exc:  # unknown: retry, within the give-up window
+                message = f"unexpected {exc.__class__.__name__}: {exc}"
+                transient.append(f"{name}: {message}")
+                errors.append(StageError("log", name, message))
         if transient and self._age_s(build, published) < self.settings.log_give_up_after_s:
             raise LogUnavailable("no log source answered: " + "; ".join(transient))
         if not candidates:

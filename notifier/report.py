@@ -159,24 +159,23 @@ def excerpt_lines(log: BuildLog, findings: Sequence[Finding]) -> tuple[ExcerptLi
     return tuple(lines)
 
 
-def essentials(report: Report | None) -> dict[str, Any]:
-    """What a golden file pins down: stable across cosmetic changes to the renderers."""
+def essentials(report: dict[str, Any] | None) -> dict[str, Any]:
+    """What a golden file pins down from a JSON report, stable across cosmetic changes."""
     if report is None:
         return {"reported": False}
-    step = report.finding("failing_step")
+    step = report.get("failing_step") or {}
+    excerpt = [line["line"] for line in report.get("excerpt", [])]
     return {
         "reported": True,
-        "build_id": report.build.id,
-        "status": report.build.status,
-        "title": report.title,
-        "failing_step": None
-        if step is None
-        else {k: step.data.get(k) for k in ("step_index", "step_id", "exit_code") if k in step.data}
-        or {"summary": step.summary},
-        "category": report.category,
-        "key_lines": [[r.start, r.end] for r in report.key_ranges],
-        "excerpt_lines": [e.number for e in report.excerpt][:1]
-        + [e.number for e in report.excerpt][-1:],
-        "log_lines": report.log_lines,
-        "errors": [f"{e.stage}:{e.name}" for e in report.errors],
+        "build_id": report["build"]["id"],
+        "status": report["build"]["status"],
+        "title": report["title"],
+        "failing_step": {
+            k: step.get(k) for k in ("step_index", "step_id", "exit_code", "summary") if k in step
+        },
+        "category": report.get("category", ""),
+        "key_lines": report.get("key_lines", []),
+        "excerpt_span": [excerpt[0], excerpt[-1]] if excerpt else [],
+        "log_lines": report["log"]["lines"],
+        "errors": [f"{e['stage']}:{e['name']}" for e in report.get("errors", [])],
     }

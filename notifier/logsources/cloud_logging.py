@@ -63,7 +63,7 @@ class CloudLoggingSource:
         self._settings = settings
         self._client: Any = None
 
-    def _logging(self) -> Any:
+    def _logging(self, project: str) -> Any:
         if self._client is None:
             from google.cloud import logging as gcl  # imported here: only when configured
 
@@ -73,7 +73,6 @@ class CloudLoggingSource:
 
                 kwargs["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
                 kwargs["client_options"] = {"api_endpoint": self._settings.cloud_logging_endpoint}
-            project = self._settings.google_cloud_project or None
             self._client = gcl.Client(project=project, **kwargs)  # type: ignore[no-untyped-call]
         return self._client
 
@@ -114,7 +113,7 @@ class CloudLoggingSource:
                 yield label, text
 
         try:
-            entries = self._logging().list_entries(
+            entries = self._logging(project).list_entries(
                 resource_names=[f"projects/{project}"],
                 filter_=entries_filter(build, project),
                 order_by=gcl.ASCENDING,
@@ -122,7 +121,7 @@ class CloudLoggingSource:
             )
             for chunk in step_lines_as_gcs(pairs(entries)):
                 acc.feed(chunk)
-        except (gexc.NotFound, gexc.PermissionDenied, gexc.Unauthenticated) as exc:
+        except (gexc.NotFound, gexc.Forbidden, gexc.Unauthorized) as exc:
             raise LogNotFound(
                 f"cannot read Cloud Logging for project {project} ({exc.__class__.__name__}): "
                 "grant the function's service account roles/logging.viewer"

@@ -1,0 +1,69 @@
+"""Every fixture replayed through the command line, in both log shapes, against its golden."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import FIXTURES, fixture_cases
+from tests.notifier.golden import check_golden
+from tests.procs import ROOT
+
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in {"ANALYZERS", "SINKS"}}
+
+
+def replay(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "notifier", "replay", *args],
+        cwd=ROOT, env=CLEAN_ENV, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", ["gcs", "cloud_logging"])
+@pytest.mark.parametrize("case", fixture_cases())
+def test_fixture_matches_golden(case: str, shape: str) -> None:
+    result = replay(str(FIXTURES / case), "--format", "json", "--log-shape", shape)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) <= 1
+    report = json.loads(lines[0]) if lines else None
+    if report is None:
+        assert "no report" in result.stderr
+    else:
+        expected_source = "entries.json" if shape == "cloud_logging" else "log.txt"
+        assert report["log"]["source"].endswith(expected_source)
+    check_golden(FIXTURES / case, report)
+
+
+def test_several_fixtures_at_once_print_one_report_each() -> None:
+    cases = [str(FIXTURES / c) for c in fixture_cases()]
+    result = replay(*cases, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    reports = [json.loads(line) for line in result.stdout.splitlines()]
+    goldens = [json.loads((FIXTURES / c / "expected.json").read_text()) for c in fixture_cases()]
+    assert len(reports) == sum(1 for g in goldens if g["reported"])
+
+
+def test_build_json_and_log_pair() -> None:
+    case = FIXTURES / "pytest-failure"
+    result = replay(str(case / "build.json"), str(case / "log.txt"), "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("### ❌")
+
+
+def test_unknown_analyzer_is_rejected_with_the_valid_names() -> None:
+    result = replay(str(FIXTURES / "pytest-failure"), "--analyzers", "failing_step,nope")
+    assert result.returncode == 2
+    assert "unknown analyzer 'nope'" in result.stderr
+    assert "failing_step" in result.stderr and "tail" in result.stderr
+
+
+def test_text_report_for_the_default_fixture() -> None:
+    result = replay()
+    assert result.returncode == 0, result.stderr
+    assert "failing step" in result.stdout
+    assert "unit-tests" in result.stdout
