@@ -12,6 +12,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 _TERMINATOR = re.compile(rb"\r\n|\r|\n")
 _TERMINATOR_KEPT = re.compile(rb"(\r\n|\r|\n)")
@@ -20,8 +21,8 @@ _STEP_LABEL = re.compile(r'^Step #(\d+)(?: - "([^"]*)")?$')
 MAX_LINE_CHARS = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class LogLine:
+class LogLine(NamedTuple):
+    # A tuple, not a dataclass: logs have millions of lines and this is 3x faster to build.
     number: int
     text: str
     step: int | None = None  # None: Cloud Build's own orchestration lines (MAIN)
@@ -95,6 +96,11 @@ def split_lines_cr(data: bytes) -> list[tuple[bytes, bool]]:
     """Like `split_lines`, with whether each line ended at a lone `\r` (a progress update)."""
     if not data:
         return []
+    if b"\r" not in data:  # the common case, several times faster
+        plain = data.split(b"\n")
+        if not plain[-1]:
+            plain.pop()
+        return [(line, False) for line in plain]
     parts = _TERMINATOR_KEPT.split(data)
     lines = [(parts[i], parts[i + 1] == b"\r") for i in range(0, len(parts) - 1, 2)]
     if parts[-1]:
@@ -140,12 +146,30 @@ def decode_line(raw: bytes) -> str:
     return text
 
 
+_NO_STEP: tuple[int | None, str] = (None, "")
+_prefix_cache: dict[str, tuple[int | None, str]] = {}
+
+
 def parse_step_prefix(text: str) -> tuple[int | None, str, str]:
     """`Step #2 - "test": ok` -> (2, "test", "ok"); other lines -> (None, "", text)."""
-    match = STEP_PREFIX.match(text)
-    if match is None:
+    if not text.startswith("Step #"):
         return None, "", text
-    return int(match.group(1)), match.group(2) or "", text[match.end() :]
+    # Nearly every line of a Cloud Build log has one of a few prefixes: parse each once.
+    colon = text.find(": ", 6)
+    if colon < 0:
+        if not text.endswith(":"):
+            return None, "", text
+        colon = len(text) - 1
+    head = text[:colon]
+    parsed = _prefix_cache.get(head)
+    if parsed is None:
+        parsed = parse_step_label(head)
+        if len(_prefix_cache) > 4096:
+            _prefix_cache.clear()
+        _prefix_cache[head] = parsed
+    if parsed[0] is None:
+        return None, "", text
+    return parsed[0], parsed[1], text[colon + 2 :]
 
 
 def parse_step_label(label: str) -> tuple[int | None, str]:
@@ -159,7 +183,9 @@ def parse_step_label(label: str) -> tuple[int | None, str]:
 class LogAccumulator:
     """Collects a log's bytes; past `max_bytes` it keeps only the head and the tail.
 
-    Line numbers stay exact: terminators are counted over the whole stream.
+    Line numbers stay exact: terminators are counted over the whole stream. The head fills
+    first; everything after it goes to the tail, which drops its oldest bytes once the
+    whole exceeds `max_bytes`, so memory never holds much more than `max_bytes`.
     """
 
     def __init__(self, max_bytes: int, head_fraction: float = 0.2) -> None:
@@ -167,11 +193,11 @@ class LogAccumulator:
             raise ValueError("max_bytes must be at least 1024")
         self._head_budget = int(max_bytes * head_fraction)
         self._tail_budget = max_bytes - self._head_budget
-        self._max = max_bytes
-        self._chunks: deque[bytes] = deque()
-        self._held = 0  # bytes in _chunks
-        self._head = b""
-        self._overflow = False
+        self._head: list[bytes] = []
+        self._head_size = 0
+        self._tail: deque[bytes] = deque()
+        self._tail_size = 0
+        self._dropped = 0  # bytes dropped from the front of the tail
         self._total = 0
         self._terminators = 0
         self._prev_cr = False
@@ -184,24 +210,24 @@ class LogAccumulator:
         self._prev_cr = chunk.endswith(b"\r")
         self._last_byte = chunk[-1:]
         self._total += len(chunk)
-        self._chunks.append(chunk)
-        self._held += len(chunk)
-        if not self._overflow and self._held > self._max:
-            data = b"".join(self._chunks)
-            self._head = data[: self._head_budget]
-            self._chunks = deque([data[self._head_budget :]])
-            self._held = len(data) - self._head_budget
-            self._overflow = True
-        if self._overflow:
-            self._trim_tail()
-
-    def _trim_tail(self) -> None:
-        while self._held - len(self._chunks[0]) >= self._tail_budget:
-            self._held -= len(self._chunks.popleft())
-        extra = self._held - self._tail_budget
+        room = self._head_budget - self._head_size
+        if room > 0:
+            self._head.append(chunk[:room])
+            self._head_size += min(room, len(chunk))
+            chunk = chunk[room:]
+            if not chunk:
+                return
+        self._tail.append(chunk)
+        self._tail_size += len(chunk)
+        while self._tail_size - len(self._tail[0]) >= self._tail_budget:
+            size = len(self._tail.popleft())
+            self._tail_size -= size
+            self._dropped += size
+        extra = self._tail_size - self._tail_budget
         if extra > 0:
-            self._chunks[0] = self._chunks[0][extra:]
-            self._held -= extra
+            self._tail[0] = self._tail[0][extra:]
+            self._tail_size -= extra
+            self._dropped += extra
 
     @property
     def total_bytes(self) -> int:
@@ -211,29 +237,30 @@ class LogAccumulator:
         ends_open = self._total > 0 and self._last_byte not in (b"\n", b"\r")
         return self._terminators + (1 if ends_open else 0)
 
-    def raw_lines(self) -> tuple[list[tuple[int, bytes, bool]], LogCut | None]:
-        """The kept lines (number, bytes, ended at a lone CR), and the cut if there was one."""
-        if not self._overflow:
-            data = b"".join(self._chunks)
-            return [(n, *line) for n, line in enumerate(split_lines_cr(data), start=1)], None
-        head = split_lines_cr(self._head)
-        if head and not self._head.endswith((b"\n", b"\r")):
+    def take_blocks(self) -> tuple[list[tuple[int, list[tuple[bytes, bool]]]], LogCut | None]:
+        """The kept lines as (first line number, [(bytes, ended at lone CR)]) blocks, and
+        the cut if there was one. Empties the accumulator to free its memory early."""
+        head_bytes = b"".join(self._head)
+        self._head.clear()
+        if not self._dropped:
+            data = head_bytes + b"".join(self._tail)
+            self._tail.clear()
+            return [(1, split_lines_cr(data))], None
+        tail_bytes = b"".join(self._tail)
+        self._tail.clear()
+        head = split_lines_cr(head_bytes)
+        if head and not head_bytes.endswith((b"\n", b"\r")):
             head.pop()  # partial line: it continues into the cut
-        if not head and self._head:
-            head = [(self._head, False)]  # one huge first line: keep its start
-        tail = split_lines_cr(b"".join(self._chunks))
+        if not head and head_bytes:
+            head = [(head_bytes, False)]  # one huge first line: keep its start
+        tail = split_lines_cr(tail_bytes)
         if tail:
             tail.pop(0)  # probably starts mid-line
-        total = self.total_lines()
-        first_tail = total - len(tail) + 1
-        numbered = [(n, *line) for n, line in enumerate(head, start=1)]
-        numbered += [(n, *line) for n, line in enumerate(tail, start=first_tail)]
-        cut_first, cut_last = len(head) + 1, first_tail - 1
+        first_tail = self.total_lines() - len(tail) + 1
         cut = None
-        if cut_last >= cut_first:
-            kept = len(self._head) + self._held
-            cut = LogCut(cut_first, cut_last, self._total - kept)
-        return numbered, cut
+        if first_tail - 1 >= len(head) + 1:
+            cut = LogCut(len(head) + 1, first_tail - 1, self._dropped)
+        return [(1, head), (first_tail, tail)], cut
 
 
 def build_log_from_bytes(chunks: Iterable[bytes], *, max_bytes: int, source: str = "") -> BuildLog:
@@ -246,18 +273,26 @@ def build_log_from_bytes(chunks: Iterable[bytes], *, max_bytes: int, source: str
 
 def build_log(acc: LogAccumulator, source: str = "") -> BuildLog:
     """The `BuildLog` of everything fed to `acc`."""
-    numbered, cut = acc.raw_lines()
+    total_lines, total_bytes = acc.total_lines(), acc.total_bytes
+    blocks, cut = acc.take_blocks()
     lines: list[LogLine] = []
     step_ids: dict[int, str] = {}
     previous_step: int | None = None
     previous_cr = False
-    for number, raw, ended_cr in numbered:
-        step, step_id, text = parse_step_prefix(decode_line(raw))
-        if step is None and previous_cr:
-            # Cloud Build prefixes at `\n` only: what follows a lone `\r` is the same step.
-            step = previous_step
-        if step is not None and step_id:
-            step_ids.setdefault(step, step_id)
-        lines.append(LogLine(number, text, step))
-        previous_step, previous_cr = step, ended_cr
-    return BuildLog(lines, acc.total_lines(), acc.total_bytes, source, cut, step_ids)
+    while blocks:
+        number, raws = blocks.pop(0)
+        for raw, ended_cr in raws:
+            text = raw.decode("utf-8", errors="replace")
+            if len(text) > MAX_LINE_CHARS:
+                text = f"{text[:MAX_LINE_CHARS]}… [{len(text) - MAX_LINE_CHARS} more characters]"
+            step, step_id, text = parse_step_prefix(text)
+            if step is None and previous_cr:
+                # Cloud Build prefixes at `\n` only: what follows a lone `\r` is the same step.
+                step = previous_step
+            if step is not None and step_id:
+                step_ids.setdefault(step, step_id)
+            lines.append(LogLine(number, text, step))
+            previous_step, previous_cr = step, ended_cr
+            number += 1
+        del raws
+    return BuildLog(lines, total_lines, total_bytes, source, cut, step_ids)

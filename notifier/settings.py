@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     # Logs.
     log_source: Literal["auto", "gcs", "cloud_logging", "fixture"] = "auto"
     fixture_dir: str = ""  # for log_source=fixture: a folder holding log.txt or entries.json
-    max_log_bytes: int = Field(default=32 << 20, ge=1024)
+    max_log_bytes: int = Field(default=16 << 20, ge=1024)
     log_fetch_attempts: int = Field(default=4, ge=1)
     log_fetch_timeout_s: float = Field(default=30.0, gt=0)
     log_wait_s: float = Field(default=20.0, ge=0)  # Cloud Logging ingestion can lag

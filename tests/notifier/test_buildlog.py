@@ -11,6 +11,7 @@ from notifier.buildlog import (
     iter_lines,
     parse_step_label,
     split_lines,
+    split_lines_cr,
 )
 
 
@@ -33,6 +34,7 @@ def test_streaming_split_and_count_agree_with_whole_split() -> None:
         data = bytes(rng.choice(b"ab\r\n") for _ in range(rng.randint(0, 50)))
         chunks = chunked(data, rng)
         assert list(iter_lines(chunks)) == split_lines(data)
+        assert [line for line, _ in split_lines_cr(data)] == split_lines(data)
         acc = LogAccumulator(1024)
         for chunk in chunks:
             acc.feed(chunk)
