@@ -21,6 +21,7 @@ from notifier.buildlog import BuildLog
 
 if TYPE_CHECKING:
     from notifier.settings import Settings
+    from notifier.state.base import StateStore
 
 JSONScalar: TypeAlias = str | int | float | bool | None
 JSONValue: TypeAlias = JSONScalar | list["JSONValue"] | dict[str, "JSONValue"]
@@ -77,6 +78,7 @@ class AnalysisContext:
     build: BuildEvent
     log: BuildLog
     findings: list[Finding] = field(default_factory=list)
+    state: StateStore | None = None  # for caches (e.g. LLM explanations by fingerprint)
 
     def first(self, kind: str) -> Finding | None:
         return next((f for f in self.findings if f.kind == kind), None)

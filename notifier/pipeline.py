@@ -184,6 +184,7 @@ class Notifier:
         for sink in sinks:
             try:
                 sink.send(report)
+                self.store.complete(f"{event_key}/{sink.name}")
             except Exception as exc:  # one sink never blocks the others
                 transient = isinstance(exc, SinkUnavailable | TransientError)
                 error = StageError("sink", sink.name, str(exc) or exc.__class__.__name__)

@@ -32,6 +32,33 @@ class StageError:
 
 
 @dataclass(frozen=True, slots=True)
+class History:
+    """What the state store remembers of this failure's fingerprint."""
+
+    fingerprint: str
+    count: int  # times seen, this build included
+    count_7d: int
+    first_build: str
+    first_seen: str  # RFC 3339
+    flaky: bool = False  # the same fingerprint also passed on the same commit
+
+    @property
+    def summary(self) -> str:
+        if self.count <= 1:
+            return "new failure"
+        text = (
+            f"first seen in build {self.first_build[:8]} on {self.first_seen[:10]}; "
+            f"{_ordinal(self.count_7d)} time in 7 days"
+        )
+        return text + ("; likely flaky (passed on the same commit)" if self.flaky else "")
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     build: BuildEvent
     findings: tuple[Finding, ...] = ()
@@ -41,6 +68,9 @@ class Report:
     log_lines: int = 0
     log_cut: LogCut | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    kind: str = "failure"  # or "recovery": a build that passed after a reported failure
+    history: History | None = None
+    fixed_failure: str = ""  # for recovery: the build id of the failure it fixes
 
     def finding(self, kind: str) -> Finding | None:
         return next((f for f in self.findings if f.kind == kind), None)
@@ -54,6 +84,8 @@ class Report:
             "INTERNAL_ERROR": "hit an internal error",
         }
         subject = b.trigger_name or b.repo_full_name or b.repo_name or f"build {b.id[:8]}"
+        if self.kind == "recovery":
+            return f"{subject} is fixed" + (f" by commit {b.short_sha}" if b.commit_sha else "")
         return f"{subject} {what.get(b.status, b.status.lower())}"
 
     @property
@@ -84,8 +116,22 @@ class Report:
         """The versioned JSON report (what the webhook and Pub/Sub sinks publish)."""
         b = self.build
         step = self.finding("failing_step")
+        history = self.history
         return {
             "schema_version": SCHEMA_VERSION,
+            "kind": self.kind,
+            "fixed_failure": self.fixed_failure,
+            "history": None
+            if history is None
+            else {
+                "fingerprint": history.fingerprint,
+                "count": history.count,
+                "count_7d": history.count_7d,
+                "first_build": history.first_build,
+                "first_seen": history.first_seen,
+                "flaky": history.flaky,
+                "summary": history.summary,
+            },
             "build": {
                 "id": b.id,
                 "project_id": b.project_id,

@@ -30,6 +30,8 @@ def facts(report: Report) -> list[tuple[str, str]]:
         hint = classification.data.get("hint")
         text = classification.summary + (f" - {hint}" if isinstance(hint, str) and hint else "")
         rows.append(("cause", text))
+    if report.history is not None:
+        rows.append(("history", report.history.summary))
     explanation = report.finding("explanation")
     if explanation is not None:
         rows.append(("summary", explanation.summary))
