@@ -21,9 +21,9 @@ class BuildFilter:
         if self._cel_text:
             self._cel = _compile_cel(self._cel_text)
 
-    def reason_to_skip(self, build: BuildEvent) -> str | None:
+    def reason_to_skip(self, build: BuildEvent, *, check_status: bool = True) -> str | None:
         """None when the build is reported, otherwise why it is not."""
-        if build.status not in self._statuses:
+        if check_status and build.status not in self._statuses:
             wanted = ", ".join(sorted(self._statuses))
             return f"status {build.status} is not one of REPORT_STATUSES ({wanted})"
         for what, patterns, value in (

@@ -14,22 +14,23 @@ from analyzers import ENTRY_POINT_GROUP as ANALYZER_GROUP
 from analyzers.base import AnalysisContext, Analyzer, Finding
 from notifier.build import TERMINAL_STATUSES, BuildEvent, parse_time
 from notifier.buildlog import BuildLog
-from notifier.errors import TransientError
+from notifier.errors import PermanentError, TransientError
 from notifier.event import PubsubMessage, build_from_message
 from notifier.filter import BuildFilter
+from notifier.history import FailureHistory, fallback_fingerprint
 from notifier.jsonlog import log
 from notifier.logsources import LOG_SOURCES, LogNotFound, LogSource, LogUnavailable, source_names
 from notifier.plugins import resolve
 from notifier.report import Report, StageError, excerpt_lines
 from notifier.settings import Settings
 from notifier.sinks import ENTRY_POINT_GROUP as SINK_GROUP
-from notifier.sinks import SINKS, Sink, SinkUnavailable
+from notifier.sinks import SINKS, Sink
 from notifier.state import STATE_STORES, StateStore
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    action: Literal["ignored", "duplicate", "reported"]
+    action: Literal["ignored", "duplicate", "reported", "recovered"]
     reason: str = ""
     report: Report | None = None
     sink_errors: tuple[StageError, ...] = ()
@@ -58,6 +59,7 @@ class Notifier:
             sinks = [make(settings) for make in sink_factories]
         self.sinks = list(sinks)
         self.store = store or STATE_STORES[settings.state_store](settings)
+        self.history = FailureHistory(self.store, settings.history_retention_days)
         self._fixed_source = log_source
         self._sources: dict[str, LogSource] = {}
 
@@ -76,36 +78,68 @@ class Notifier:
     ) -> Outcome:
         if not build.is_terminal:
             return Outcome("ignored", f"status {build.status} is not terminal")
+        reason = self.filter.reason_to_skip(build, check_status=False)
+        if reason is not None:
+            return Outcome("ignored", reason)
+        if build.status == "SUCCESS":
+            return self._handle_success(build, published)
         reason = self.filter.reason_to_skip(build)
         if reason is not None:
             return Outcome("ignored", reason)
         event_key = f"{build.id}/{build.status}"
-        claimed = [s for s in self.sinks if self.store.claim(f"{event_key}/{s.name}")]
+        claimed = self._claim(event_key)
         if not claimed:
             return Outcome("duplicate", f"build {build.id} {build.status} was already reported")
         try:
             buildlog, log_errors = self._fetch_log(build, published, log_source)
-        except BaseException:
-            for sink in claimed:
-                self.store.release(f"{event_key}/{sink.name}")
-            raise
-        findings, analyzer_errors = self._analyze(build, buildlog)
-        report = Report(
-            build=build,
-            findings=tuple(findings),
-            excerpt=excerpt_lines(buildlog, findings),
-            errors=tuple(log_errors + analyzer_errors),
-            log_source=buildlog.source,
-            log_lines=buildlog.total_lines,
-            log_cut=buildlog.cut,
-        )
-        report, sink_errors, retry = self._deliver(report, claimed, event_key)
-        if retry:
-            raise TransientError(
-                "sinks failed and will be retried on redelivery: "
-                + "; ".join(f"{e.name}: {e.message}" for e in sink_errors)
+            findings, analyzer_errors = self._analyze(build, buildlog)
+            excerpt = excerpt_lines(buildlog, findings)
+            report = Report(
+                build=build,
+                findings=tuple(findings),
+                excerpt=excerpt,
+                errors=tuple(log_errors + analyzer_errors),
+                log_source=buildlog.source,
+                log_lines=buildlog.total_lines,
+                log_cut=buildlog.cut,
             )
-        return Outcome("reported", "", report, tuple(sink_errors))
+            fingerprint = report.fingerprint or fallback_fingerprint(findings, excerpt)
+            report = dataclasses.replace(
+                report, history=self.history.record_failure(build, fingerprint)
+            )
+        except BaseException:
+            self._release(event_key, claimed)
+            raise
+        return self._deliver(report, claimed, event_key, published)
+
+    def _handle_success(self, build: BuildEvent, published: str) -> Outcome:
+        """A passing build: remember it (flaky hints) and, if its lane was failing and
+        NOTIFY_RECOVERY is on, say it is fixed."""
+        if not self.settings.notify_recovery:
+            self.history.record_success(build)
+            return Outcome("ignored", "status SUCCESS: recorded for history")
+        event_key = f"{build.id}/{build.status}"
+        claimed = self._claim(event_key)
+        if not claimed:
+            return Outcome("duplicate", f"build {build.id} recovery was already sent")
+        try:
+            recovery = self.history.record_success(build)
+        except BaseException:
+            self._release(event_key, claimed)
+            raise
+        if recovery is None:
+            self._release(event_key, claimed)
+            return Outcome("ignored", "status SUCCESS and the lane was not failing")
+        report = Report(build=build, kind="recovery", fixed_failure=recovery.failed_build)
+        return self._deliver(report, claimed, event_key, published)
+
+    def _claim(self, event_key: str) -> list[Sink]:
+        lease = self.settings.claim_lease_s
+        return [s for s in self.sinks if self.store.claim(f"{event_key}/{s.name}", lease)]
+
+    def _release(self, event_key: str, sinks: Sequence[Sink]) -> None:
+        for sink in sinks:
+            self.store.release(f"{event_key}/{sink.name}")
 
     # -- stages ------------------------------------------------------------------------
 
@@ -177,26 +211,45 @@ class Notifier:
         return ctx.findings, errors
 
     def _deliver(
-        self, report: Report, sinks: Sequence[Sink], event_key: str
-    ) -> tuple[Report, list[StageError], bool]:
+        self, report: Report, sinks: Sequence[Sink], event_key: str, published: str
+    ) -> Outcome:
+        """Send to each claimed sink; raise if one failed transiently, so it is retried.
+
+        Sinks that delivered are never sent again. A sink that keeps failing is given up
+        on once the event is older than SINK_GIVE_UP_AFTER_S, but only if it is the only
+        one failing (every other configured sink delivered): nothing is lost silently.
+        """
         errors: list[StageError] = []
-        retry = False
+        failing: list[Sink] = []
         for sink in sinks:
             try:
                 sink.send(report)
                 self.store.complete(f"{event_key}/{sink.name}")
             except Exception as exc:  # one sink never blocks the others
-                transient = isinstance(exc, SinkUnavailable | TransientError)
+                transient = not isinstance(exc, PermanentError)
                 error = StageError("sink", sink.name, str(exc) or exc.__class__.__name__)
                 errors.append(error)
                 report = dataclasses.replace(report, errors=(*report.errors, error))
                 if transient:
-                    retry = True
-                    self.store.release(f"{event_key}/{sink.name}")
+                    failing.append(sink)
+                else:
+                    self.store.complete(f"{event_key}/{sink.name}")  # retrying cannot help
                 retrying = " (will retry)" if transient else ""
-                log(
-                    "ERROR",
-                    f"sink {sink.name} failed{retrying}: {error.message}",
-                    build_id=report.build.id,
-                )
-        return report, errors, retry
+                log("ERROR", f"sink {sink.name} failed{retrying}: {error.message}",
+                    build_id=report.build.id)  # fmt: skip
+        old = self._age_s(report.build, published) > self.settings.sink_give_up_after_s
+        if len(failing) == 1 and old:
+            self.store.complete(f"{event_key}/{failing[0].name}")
+            log("ERROR", f"gave up on sink {failing[0].name}: every other sink delivered",
+                build_id=report.build.id)  # fmt: skip
+            failing = []
+        if failing:
+            self._release(event_key, failing)
+            raise TransientError(
+                "sinks failed and will be retried on redelivery: "
+                + "; ".join(f"{e.name}: {e.message}" for e in errors)
+            )
+        action: Literal["reported", "recovered"] = (
+            "recovered" if report.kind == "recovery" else "reported"
+        )
+        return Outcome(action, "", report, tuple(errors))

@@ -48,7 +48,12 @@ class Settings(BaseSettings):
     # Delivery.
     stdout_format: Literal["text", "markdown", "json"] = "text"
     report_topic: str = ""  # projects/P/topics/T for the pubsub sink
-    state_store: Literal["memory"] = "memory"
+    state_store: Literal["memory", "firestore"] = "memory"
+    firestore_database: str = "(default)"
+    claim_lease_s: float = Field(default=300.0, gt=0)  # a crashed delivery is retried after this
+    history_retention_days: float = Field(default=30.0, gt=0)
+    notify_recovery: bool = False  # send a short "fixed" message when a failing lane passes
+    sink_give_up_after_s: float = Field(default=3600.0, ge=0)
     google_cloud_project: str = ""
 
     @field_validator(

@@ -38,3 +38,19 @@ def pubsub_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proces
     process = start_emulator("pubsub", tmp_path_factory.mktemp("pubsub") / "emulator.log")
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="session")
+def firestore_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
+    process = start_emulator("firestore", tmp_path_factory.mktemp("firestore") / "emulator.log")
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def firestore_env(firestore_emulator: Process, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the real Firestore client at the emulator; returns the emulator's host:port."""
+    host = firestore_emulator.url.removeprefix("http://")
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", host)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "buildlens-demo")
+    return host

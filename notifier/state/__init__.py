@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from notifier.settings import Settings
-from notifier.state import memory
+from notifier.state import firestore, memory
 from notifier.state.base import StateStore
 
 # The only list of state store names.
 STATE_STORES: dict[str, Callable[[Settings], StateStore]] = {
     "memory": memory.create,
+    "firestore": firestore.create,
 }
 
 __all__ = ["STATE_STORES", "StateStore"]

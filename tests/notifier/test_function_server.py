@@ -140,7 +140,7 @@ def test_malformed_bodies_are_acknowledged_with_one_clear_line(
 
 
 @pytest.mark.parametrize(
-    ("status", "reason"), [("WORKING", "not terminal"), ("SUCCESS", "not one of")]
+    ("status", "reason"), [("WORKING", "not terminal"), ("SUCCESS", "recorded for history")]
 )
 def test_builds_that_are_not_reported_are_acknowledged(
     function: Process, status: str, reason: str

@@ -1,0 +1,138 @@
+"""Failure history by fingerprint, per-lane state (trigger + branch) for recovery and flaky
+hints. Everything lives in the state store, so it is shared across function instances and
+idempotent under redelivery (a build is counted once, however often it arrives)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from analyzers.base import Finding
+from notifier.build import BuildEvent
+from notifier.report import ExcerptLine, History
+from notifier.state.base import Doc, StateStore
+
+_KEEP_SEEN = 200
+_KEEP_BUILDS = 20
+_KEEP_COMMITS = 50
+_ERROR_WORD = re.compile(r"error|fail|exception|fatal|denied|not found|timed? ?out", re.I)
+_MASKS = (
+    (re.compile(r"\b[0-9a-f]{7,64}\b", re.I), "<hex>"),
+    (re.compile(r"\d+(\.\d+)?"), "<n>"),
+    (re.compile(r"/tmp/[^\s:'\"]+"), "<tmp>"),  # noqa: S108 - masks, not a temp file
+)
+
+
+def fallback_fingerprint(findings: list[Finding], excerpt: tuple[ExcerptLine, ...]) -> str:
+    """The failing step plus its last error line, normalised: used when no analyzer
+    produced a `fingerprint` finding."""
+    step = next((f for f in findings if f.kind == "failing_step"), None)
+    step_id = ""
+    if step is not None:
+        step_id = str(step.data.get("step_id") or step.data.get("step_index") or step.summary)
+    errors = [e.text for e in excerpt if _ERROR_WORD.search(e.text)]
+    line = errors[-1] if errors else (excerpt[-1].text if excerpt else "")
+    for pattern, mask in _MASKS:
+        line = pattern.sub(mask, line)
+    return hashlib.sha256(f"{step_id}\n{line.strip()}".encode()).hexdigest()[:16]
+
+
+def lane_key(build: BuildEvent) -> str:
+    """Builds of the same trigger on the same branch (or tag) form a lane."""
+    trigger = build.trigger_id or build.trigger_name or build.repo_full_name or build.repo_name
+    ref = build.branch or build.tag or "-"
+    return f"lane/{trigger or '-'}/{ref}"
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    failed_build: str
+    fingerprint: str
+
+
+class FailureHistory:
+    def __init__(self, store: StateStore, retention_days: float) -> None:
+        self._store = store
+        self._ttl_s = retention_days * 86400
+
+    def record_failure(self, build: BuildEvent, fingerprint: str) -> History:
+        when = build.finish_time or datetime.now(UTC)
+        stamp = when.isoformat()
+
+        def change(doc: Doc | None) -> Doc:
+            doc = doc or {"first_build": build.id, "first_seen": stamp, "count": 0,
+                          "seen": [], "builds": [], "flaky": False}  # fmt: skip
+            if all(b["id"] != build.id for b in doc["builds"]):  # redelivered: count once
+                doc["count"] += 1
+                doc["seen"] = (doc["seen"] + [stamp])[-_KEEP_SEEN:]
+                entry = {"id": build.id, "commit": build.commit_sha, "time": stamp}
+                doc["builds"] = (doc["builds"] + [entry])[-_KEEP_BUILDS:]
+            return doc
+
+        doc = self._store.update(f"history/{fingerprint}", change, self._ttl_s)
+        lane = self._store.update(lane_key(build), _lane_failed(build, fingerprint), self._ttl_s)
+        week_ago = when - timedelta(days=7)
+        count_7d = sum(1 for s in doc["seen"] if _parse(s) >= week_ago)
+        flaky = bool(doc.get("flaky")) or build.commit_sha in lane.get("passed_commits", [])
+        return History(
+            fingerprint=fingerprint,
+            count=int(doc["count"]),
+            count_7d=count_7d,
+            first_build=str(doc["first_build"]),
+            first_seen=str(doc["first_seen"]),
+            flaky=flaky and bool(build.commit_sha),
+        )
+
+    def record_success(self, build: BuildEvent) -> Recovery | None:
+        """Note a passing build; the failure it fixes, if its lane was failing."""
+        previous: dict[str, Any] = {}
+
+        def change(doc: Doc | None) -> Doc:
+            doc = doc or {"passed_commits": [], "failed_commits": {}, "failing": None}
+            previous.clear()
+            if doc.get("failing"):
+                previous.update(doc["failing"])
+                doc["recovered"] = {"by": build.id, **doc["failing"]}
+            elif (doc.get("recovered") or {}).get("by") == build.id:
+                previous.update(doc["recovered"])  # a redelivery of the same passing build
+            doc["failing"] = None
+            if build.commit_sha and build.commit_sha not in doc["passed_commits"]:
+                doc["passed_commits"] = (doc["passed_commits"] + [build.commit_sha])[
+                    -_KEEP_COMMITS:
+                ]
+            return doc
+
+        lane = self._store.update(lane_key(build), change, self._ttl_s)
+        failed_here = lane.get("failed_commits", {}).get(build.commit_sha)
+        if failed_here:  # failed and passed on one commit: likely flaky from now on
+            self._store.update(f"history/{failed_here}", _mark_flaky, self._ttl_s)
+        if not previous or previous.get("build") == build.id:
+            return None
+        return Recovery(str(previous["build"]), str(previous.get("fingerprint", "")))
+
+
+def _lane_failed(build: BuildEvent, fingerprint: str) -> Any:
+    def change(doc: Doc | None) -> Doc:
+        doc = doc or {"passed_commits": [], "failed_commits": {}, "failing": None}
+        doc["failing"] = {"build": build.id, "fingerprint": fingerprint, "commit": build.commit_sha}
+        if build.commit_sha:
+            failed = dict(doc.get("failed_commits", {}))
+            failed[build.commit_sha] = fingerprint
+            doc["failed_commits"] = dict(list(failed.items())[-_KEEP_COMMITS:])
+        return doc
+
+    return change
+
+
+def _mark_flaky(doc: Doc | None) -> Doc:
+    doc = doc or {"first_build": "", "first_seen": "", "count": 0, "seen": [], "builds": []}
+    doc["flaky"] = True
+    return doc
+
+
+def _parse(stamp: str) -> datetime:
+    value = datetime.fromisoformat(stamp)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
