@@ -15,7 +15,7 @@ from notifier.errors import ConfigError
 PREFIX = "sm://"
 _cache: dict[str, str] = {}
 _lock = threading.Lock()
-_client: Any = None
+_clients: dict[str, Any] = {}  # by endpoint, so tests with their own server never share
 
 
 def is_reference(value: str) -> bool:
@@ -43,19 +43,18 @@ def resolve(value: str, setting: str = "a setting") -> str:
 
 
 def _secret_manager() -> Any:
-    global _client
-    if _client is None:
+    endpoint = os.environ.get("SECRET_MANAGER_ENDPOINT", "")
+    if endpoint not in _clients:
         from google.cloud import secretmanager
 
         kwargs: dict[str, Any] = {"transport": "rest"}
-        endpoint = os.environ.get("SECRET_MANAGER_ENDPOINT", "")
         if endpoint:  # tests: a local server speaking the REST API
             from google.auth.credentials import AnonymousCredentials
 
             kwargs["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
             kwargs["client_options"] = {"api_endpoint": endpoint}
-        _client = secretmanager.SecretManagerServiceClient(**kwargs)
-    return _client
+        _clients[endpoint] = secretmanager.SecretManagerServiceClient(**kwargs)
+    return _clients[endpoint]
 
 
 def _access(name: str, setting: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from notifier.settings import Settings
-from notifier.sinks import pubsub, stdout
+from notifier.sinks import cloud_logging, github, google_chat, pubsub, slack, stdout, webhook
 from notifier.sinks.base import Sink, SinkRejected, SinkUnavailable
 
 ENTRY_POINT_GROUP = "buildlens.sinks"
@@ -14,6 +14,11 @@ ENTRY_POINT_GROUP = "buildlens.sinks"
 SINKS: dict[str, Callable[[Settings], Sink]] = {
     "stdout": stdout.create,
     "pubsub": pubsub.create,
+    "slack": slack.create,
+    "google_chat": google_chat.create,
+    "github": github.create,
+    "webhook": webhook.create,
+    "cloud_logging": cloud_logging.create,
 }
 
 __all__ = ["ENTRY_POINT_GROUP", "SINKS", "Sink", "SinkRejected", "SinkUnavailable"]

@@ -1,0 +1,144 @@
+"""Text helpers shared by the chat sinks: clean log text, clip it, escape it per target."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from notifier.report import ExcerptLine, Report
+
+# ANSI escape sequences (colours, cursor moves) and the other C0/C1 controls but tab and newline.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Broadcast mentions written as plain words; a word joiner stops chat apps from expanding them.
+_BROADCAST = re.compile(r"@(channel|here|everyone|all)\b", re.IGNORECASE)
+_WORD_JOINER = "\u2060"
+ELLIPSIS = "…"
+
+
+def clean(text: str) -> str:
+    """Log or LLM text without terminal colours and control characters."""
+    return _CONTROL.sub("", _ANSI.sub("", text.replace("\r", "")))
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters; a cut is marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)] + ELLIPSIS
+
+
+_PARTIAL_MARKUP = re.compile(r"(&[#A-Za-z0-9]*|<[^>]*)$")
+
+
+def clip_markup(text: str, limit: int) -> str:
+    """`clip` for escaped text: never leaves half an entity (`&am`) or tag (`<a hr`) behind."""
+    if len(text) <= limit:
+        return text
+    return _PARTIAL_MARKUP.sub("", text[: max(0, limit - 1)]) + ELLIPSIS
+
+
+def no_broadcast(text: str) -> str:
+    return _BROADCAST.sub(lambda m: "@" + _WORD_JOINER + m.group(1), text)
+
+
+def slack_escape(text: str) -> str:
+    """Slack mrkdwn: escape the three control characters, so `<!channel>`, `<@U1>` and
+    `<url|text>` in log text stay literal, and defuse plain-word broadcast mentions."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return no_broadcast(text)
+
+
+def slack_link(url: str, text: str) -> str:
+    """A mrkdwn link; `|` and `>` in the URL would end it early, so they are encoded."""
+    safe_url = url.replace("&", "&amp;").replace("|", "%7C").replace("<", "%3C")
+    safe_url = safe_url.replace(">", "%3E")
+    return f"<{safe_url}|{slack_escape(text)}>"
+
+
+def slack_code(text: str) -> str:
+    """Inside a Slack code block a run of three backticks would close it: break such runs."""
+    return slack_escape(text).replace("```", "`\u200b`\u200b`")
+
+
+def html_escape(text: str) -> str:
+    """Google Chat card text is a small HTML subset: escape it, and defuse mentions."""
+    return no_broadcast(html.escape(text, quote=False))
+
+
+def html_link(url: str, text: str) -> str:
+    return f'<a href="{html.escape(url, quote=True)}">{html_escape(text)}</a>'
+
+
+def chat_text_escape(text: str) -> str:
+    """Google Chat *text messages* have no escape syntax: `<users/all>` and `<url|text>` are
+    parsed from `<`, so a lookalike character replaces it in untrusted text."""
+    return no_broadcast(text.replace("<", "\u2039").replace(">", "\u203a"))
+
+
+def shown_lines(report: Report) -> list[ExcerptLine]:
+    """The lines a chat message shows: the key lines, else the end of the excerpt."""
+    key = [line for line in report.excerpt if line.key]
+    return key or list(report.excerpt[-15:])
+
+
+def fit_lines(lines: list[str], budget: int, line_limit: int) -> list[str]:
+    """As many of the last lines as fit in `budget` characters (joined by newlines), each
+    clipped to `line_limit`; a first line says how many earlier lines were left out."""
+    clipped = [clip(line, line_limit) for line in lines]
+    kept: list[str] = []
+    used = 0
+    for line in reversed(clipped):
+        cost = len(line) + 1
+        if used + cost > budget - 40:  # room for the "left out" note
+            break
+        kept.append(line)
+        used += cost
+    kept.reverse()
+    dropped = len(clipped) - len(kept)
+    if dropped:
+        kept.insert(0, f"{ELLIPSIS} {dropped} earlier line{'s' if dropped != 1 else ''} left out")
+    return kept
+
+
+def step_line(report: Report) -> str:
+    found = report.finding("failing_step")
+    return clean(found.summary) if found else ""
+
+
+def cause_line(report: Report) -> tuple[str, str, str]:
+    """(category summary, hint, doc URL) of the classification finding, or blanks."""
+    found = report.finding("classification")
+    if found is None:
+        return "", "", ""
+    hint = found.data.get("hint")
+    doc = found.data.get("doc_url")
+    return (
+        clean(found.summary),
+        clean(hint) if isinstance(hint, str) else "",
+        doc if isinstance(doc, str) and doc.startswith(("https://", "http://")) else "",
+    )
+
+
+def explanation(report: Report) -> tuple[str, str, list[str], str]:
+    """(summary, root cause, fix steps, "provider model") of the LLM explanation, or blanks."""
+    found = report.finding("explanation")
+    if found is None:
+        return "", "", [], ""
+    data = found.data
+    root = data.get("root_cause")
+    steps = data.get("fix_steps")
+    fixes = [clean(str(s)) for s in steps] if isinstance(steps, list) else []
+    by = " ".join(str(data.get(k) or "") for k in ("provider", "model")).strip()
+    return clean(found.summary), clean(root) if isinstance(root, str) else "", fixes, by
+
+
+def repo_urls(report: Report) -> tuple[str, str, str]:
+    """(repo URL, branch URL, pull request URL) on GitHub, when the build names the repo."""
+    b = report.build
+    if not b.repo_full_name:
+        return "", "", ""
+    base = f"https://github.com/{b.repo_full_name}"
+    branch = f"{base}/tree/{b.branch}" if b.branch else ""
+    pr = f"{base}/pull/{b.pr_number}" if b.pr_number.isdigit() else ""
+    return base, branch, pr

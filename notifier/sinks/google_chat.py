@@ -1,0 +1,265 @@
+"""Google Chat incoming webhook: a card (cardsV2) with the same content as the Slack message.
+
+Limits (Chat API reference): a message, cards included, is at most 32,000 bytes; a card at
+most 32 KB and 100 widgets (more are dropped). Card text is a small HTML subset (`<b>`, `<i>`,
+`<a href>`, `<br>`, `<font color>`), so all report text is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+from notifier import templates
+from notifier.jsonlog import log
+from notifier.render._facts import log_note
+from notifier.report import Report
+from notifier.sinks import _text
+from notifier.sinks._config import SINK_SETTINGS, http_url, required, secret
+from notifier.sinks._http import HttpPoster, HttpSettings
+from notifier.sinks._text import clip, html_escape, html_link
+
+if TYPE_CHECKING:
+    from notifier.settings import Settings
+
+MESSAGE_MAX_BYTES = 32000
+WIDGETS_MAX = 100
+TITLE_MAX = 200  # not a documented limit: longer titles are cut off on screen anyway
+_BUDGET_BYTES = 30000  # headroom below the message limit for JSON escaping surprises
+
+_ICON = {"FAILURE": "❌", "TIMEOUT": "⏱️", "INTERNAL_ERROR": "⚠️"}
+
+
+class GoogleChatSettings(BaseSettings):
+    model_config = SINK_SETTINGS
+
+    google_chat_webhook_url: str = ""  # https://chat.googleapis.com/v1/spaces/...; may be sm://
+    google_chat_template: str = ""  # a Jinja2 card-HTML template file
+    google_chat_deadline_s: float = Field(default=30.0, gt=0)
+    google_chat_key_lines: int = Field(default=30, ge=1)
+
+
+class GoogleChatSink:
+    name = "google_chat"
+
+    def __init__(
+        self,
+        webhook_url: str,
+        *,
+        template: templates.ReportTemplate | None = None,
+        deadline_s: float = 30.0,
+        key_lines: int = 30,
+        http: HttpSettings | None = None,
+    ) -> None:
+        self._url = webhook_url
+        self._template = template
+        self._key_lines = key_lines
+        self._poster = HttpPoster("google_chat", deadline_s=deadline_s, http=http)
+
+    def send(self, report: Report) -> None:
+        self._poster.request("POST", self._url, json=self.payload(report))
+
+    def payload(self, report: Report) -> dict[str, Any]:
+        budget = 8000
+        while True:
+            message = self._message(report, budget)
+            size = len(json.dumps(message, ensure_ascii=False).encode())
+            if size <= _BUDGET_BYTES or budget < 100:
+                return message
+            budget //= 2
+
+    def _message(self, report: Report, budget: int) -> dict[str, Any]:
+        b = report.build
+        icon = "✅" if report.kind == "recovery" else _ICON.get(b.status, "❌")
+        header: dict[str, Any] = {"title": clip(_text.clean(f"{icon} {report.title}"), TITLE_MAX)}
+        subtitle = " · ".join(
+            x for x in (b.repo_full_name or b.repo_name, b.branch or b.tag, b.short_sha) if x
+        )
+        if subtitle:
+            header["subtitle"] = clip(_text.clean(subtitle), TITLE_MAX)
+        if report.kind == "recovery":
+            sections = _recovery_sections(report)
+        else:
+            body = self._templated(report, budget)
+            sections = (
+                body if body is not None else _failure_sections(report, self._key_lines, budget)
+            )
+        buttons = _buttons(report)
+        if buttons:
+            sections.append({"widgets": [{"buttonList": {"buttons": buttons}}]})
+        sections = _cap_widgets(sections, WIDGETS_MAX)
+        card = {"header": header, "sections": sections}
+        return {
+            "fallbackText": clip(_text.clean(report.title), 4096),
+            "cardsV2": [{"cardId": f"buildlens-{b.id}"[:64], "card": card}],
+        }
+
+    def _templated(self, report: Report, budget: int) -> list[dict[str, Any]] | None:
+        if self._template is None:
+            return None
+        try:
+            text = self._template.render(report)
+        except Exception as exc:  # checked at start-up; never lose the report over it
+            log(
+                "WARNING",
+                "GOOGLE_CHAT_TEMPLATE failed on this report, using the built-in layout: "
+                f"{exc.__class__.__name__}",
+                build_id=report.build.id,
+            )
+            return None
+        # Cutting HTML could leave a tag open; Chat shows the text plain in that case.
+        return [{"widgets": [_paragraph(_text.clip_markup(text, budget * 2))]}]
+
+
+# -- sections -----------------------------------------------------------------------------
+
+
+def _paragraph(html: str) -> dict[str, Any]:
+    return {"textParagraph": {"text": html}}
+
+
+def _fact(label: str, html: str) -> dict[str, Any]:
+    return {"decoratedText": {"topLabel": label, "text": html, "wrapText": True}}
+
+
+def _failure_sections(report: Report, key_lines: int, budget: int) -> list[dict[str, Any]]:
+    b = report.build
+    repo_url, branch_url, pr_url = _text.repo_urls(report)
+    facts: list[dict[str, Any]] = []
+    if b.trigger_name:
+        facts.append(_fact("Trigger", html_escape(b.trigger_name)))
+    repo = b.repo_full_name or b.repo_name
+    if repo:
+        facts.append(
+            _fact("Repository", html_link(repo_url, repo) if repo_url else html_escape(repo))
+        )
+    ref = b.branch or b.tag
+    if ref:
+        facts.append(
+            _fact("Branch", html_link(branch_url, ref) if branch_url else html_escape(ref))
+        )
+    if b.commit_sha:
+        commit = report.commit_url
+        facts.append(
+            _fact("Commit", html_link(commit, b.short_sha) if commit else html_escape(b.short_sha))
+        )
+    if b.pr_number:
+        text = f"#{b.pr_number}"
+        facts.append(
+            _fact("Pull request", html_link(pr_url, text) if pr_url else html_escape(text))
+        )
+    status = b.status + (f" ({b.status_detail})" if b.status_detail else "")
+    facts.append(_fact("Status", html_escape(_text.clean(status))))
+    sections: list[dict[str, Any]] = [{"widgets": facts}]
+
+    step = _text.step_line(report)
+    if step:
+        sections.append(_titled("Failing step", html_escape(clip(step, 1000))))
+    elif b.failure_type:
+        failure = _text.clean(f"{b.failure_type}: {b.failure_detail}".rstrip(": "))
+        sections.append(_titled("Failure", html_escape(clip(failure, 1000))))
+    cause, hint, doc_url = _text.cause_line(report)
+    if cause:
+        text = f"<b>{html_escape(clip(cause, 300))}</b>"
+        if hint:
+            text += f" — {html_escape(clip(hint, 700))}"
+        if doc_url:
+            text += f" ({html_link(doc_url, 'docs')})"
+        sections.append(_titled("Cause", text))
+    if report.history is not None:
+        sections.append(_titled("History", html_escape(report.history.summary)))
+    summary, root, fixes, by = _text.explanation(report)
+    if summary:
+        text = html_escape(clip(summary, budget // 4))
+        if root:
+            text += f"<br><b>Root cause:</b> {html_escape(clip(root, budget // 8))}"
+        for fix in fixes[:10]:
+            text += f"<br>• {html_escape(clip(fix, 300))}"
+        sections.append(_titled("Summary" + (f" ({clip(by, 60)})" if by else ""), text))
+    lines = [_text.clean(line.text) for line in _text.shown_lines(report)][-key_lines:]
+    if lines:
+        escaped = _text.fit_lines([html_escape(clip(line, 300)) for line in lines], budget, budget)
+        sections.append(
+            {
+                "header": "Key lines",
+                "widgets": [
+                    _paragraph('<font color="#444444">' + "<br>".join(escaped) + "</font>")
+                ],
+            }
+        )
+    notes = [log_note(report)] + [f"{e.stage} {e.name} failed: {e.message}" for e in report.errors]
+    sections.append(
+        {
+            "widgets": [
+                _paragraph(
+                    '<font color="#80868b">'
+                    + "<br>".join(html_escape(clip(_text.clean(n), 300)) for n in notes[:10])
+                    + "</font>"
+                )
+            ]
+        }
+    )
+    return sections
+
+
+def _titled(title: str, html: str) -> dict[str, Any]:
+    return {"header": html_escape(title), "widgets": [_paragraph(html)]}
+
+
+def _recovery_sections(report: Report) -> list[dict[str, Any]]:
+    b = report.build
+    text = f"{html_escape(b.trigger_name or b.repo_full_name or 'The build')} passes again"
+    if b.commit_sha:
+        commit = report.commit_url
+        link = html_link(commit, b.short_sha) if commit else html_escape(b.short_sha)
+        text += f", fixed by commit {link}"
+    if b.branch:
+        text += f" on <b>{html_escape(b.branch)}</b>"
+    if report.fixed_failure:
+        text += f" (the failure of build {html_escape(report.fixed_failure[:8])})"
+    return [{"widgets": [_paragraph(text + ".")]}]
+
+
+def _buttons(report: Report) -> list[dict[str, Any]]:
+    buttons = []
+    if report.build.log_url.startswith(("https://", "http://")):
+        buttons.append(_button("View build log", report.build.log_url))
+    if report.commit_url:
+        buttons.append(_button("View commit", report.commit_url))
+    return buttons
+
+
+def _button(text: str, url: str) -> dict[str, Any]:
+    return {"text": text, "onClick": {"openLink": {"url": url}}}
+
+
+def _cap_widgets(sections: list[dict[str, Any]], most: int) -> list[dict[str, Any]]:
+    kept: list[dict[str, Any]] = []
+    left = most
+    for section in sections:
+        widgets = section["widgets"][:left]
+        if not widgets:
+            break
+        kept.append({**section, "widgets": widgets})
+        left -= len(widgets)
+    return kept
+
+
+def create(settings: Settings, own: GoogleChatSettings | None = None) -> GoogleChatSink:
+    own = own or GoogleChatSettings()
+    env = "GOOGLE_CHAT_WEBHOOK_URL"
+    url = http_url(secret(required(own.google_chat_webhook_url, env, "google_chat"), env), env)
+    template = (
+        templates.load(own.google_chat_template, "chat", "GOOGLE_CHAT_TEMPLATE")
+        if own.google_chat_template
+        else None
+    )
+    return GoogleChatSink(
+        url,
+        template=template,
+        deadline_s=own.google_chat_deadline_s,
+        key_lines=own.google_chat_key_lines,
+    )
