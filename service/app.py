@@ -1,0 +1,333 @@
+"""The gateway app: API keys, rate limits and an allowlist in front of the model server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import anyio
+import httpx
+from fastapi import FastAPI
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .auth import Denied, authenticate
+from .errors import error_response
+from .keys import (
+    EnvSource,
+    FileSource,
+    KeyRecord,
+    KeySource,
+    KeyStore,
+    SecretManagerSource,
+    secret_client,
+)
+from .metrics import CONTENT_TYPE_LATEST, GatewayMetrics
+from .proxy import BodyTooLarge, Outcome, Proxy, read_body
+from .ratelimit import RateLimiter, retry_after_header
+from .settings import Settings
+
+_log = logging.getLogger("service.gateway")
+
+# The only upstream paths ever requested: the client's path selects one, it is never forwarded.
+FORWARDED: dict[str, str] = {
+    "/v1/models": "GET",
+    "/v1/completions": "POST",
+    "/v1/chat/completions": "POST",
+    "/v1/embeddings": "POST",
+}
+_ROUTES_HELP = ", ".join(f"{m} {p}" for p, m in FORWARDED.items()) + ", GET /v1/models/{id}"
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def key_source(settings: Settings) -> KeySource:
+    """The configured key source; an error naming the settings when none is configured."""
+    if settings.keys_secret:
+        client = secret_client(settings.secret_manager_endpoint, settings.secret_manager_anonymous)
+        return SecretManagerSource(settings.keys_secret, client)
+    if settings.keys_file:
+        return FileSource(settings.keys_file)
+    if settings.keys_json:
+        return EnvSource(settings.keys_json)
+    raise ValueError(
+        "no API keys configured: set GATEWAY_KEYS_SECRET=projects/P/secrets/S, "
+        "GATEWAY_KEYS_FILE=/path/keys.json or GATEWAY_KEYS_JSON"
+    )
+
+
+class _Gateway:
+    """Request handling, kept apart from FastAPI wiring so each piece reads on its own."""
+
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None) -> None:
+        self.settings = settings
+        self.store = KeyStore(key_source(settings), settings.admin_names)
+        self.metrics = GatewayMetrics()
+        self.limiter = RateLimiter()
+        self.proxy = Proxy(
+            settings.upstream_url,
+            settings.connect_timeout,
+            settings.read_timeout,
+            settings.max_connections,
+            transport,
+        )
+
+    async def reload_keys(self) -> bool:
+        result = await anyio.to_thread.run_sync(self.store.reload)
+        if not result.ok:
+            self.metrics.reload_failures.inc()
+        self.metrics.keys.set(len(self.store))
+        return result.ok
+
+    async def reload_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.keys_reload_seconds)
+            with contextlib.suppress(Exception):  # reload logs its own failures
+                await self.reload_keys()
+
+    def refuse(self, denied: Denied) -> Response:
+        self.metrics.rejections.labels(denied.reason).inc()
+        return error_response(denied.status, denied.message, "authentication_error", denied.code)
+
+    async def admit(self, request: Request, admin: bool = False) -> KeyRecord | Response:
+        """Authenticate and rate-limit; a Response means the request is refused."""
+        record = authenticate(request, self.store, admin=admin)
+        if isinstance(record, Denied):
+            return self.refuse(record)
+        rpm = record.rpm if record.rpm is not None else self.settings.default_rpm
+        wait = self.limiter.acquire(record.name, rpm)
+        if wait is not None:
+            self.metrics.rejections.labels("rate_limited").inc()
+            _log.warning("rate limit hit", extra={"key_name": record.name, "rpm": rpm})
+            return error_response(
+                429,
+                f"rate limit of {rpm} requests per minute reached for this key; "
+                f"retry after {retry_after_header(wait)}s",
+                "rate_limit_error",
+                "rate_limit_exceeded",
+                headers={"Retry-After": retry_after_header(wait)},
+            )
+        return record
+
+    def finisher(
+        self, request: Request, route: str, key: str, start: float
+    ) -> Callable[[Outcome], None]:
+        def done(outcome: Outcome) -> None:
+            seconds = time.perf_counter() - start
+            self.metrics.requests.labels(key, route, str(outcome.status)).inc()
+            self.metrics.latency.labels(route).observe(seconds)
+            if outcome.prompt_tokens:
+                self.metrics.tokens.labels(key, "prompt").inc(outcome.prompt_tokens)
+            if outcome.completion_tokens:
+                self.metrics.tokens.labels(key, "completion").inc(outcome.completion_tokens)
+            if outcome.error:
+                self.metrics.upstream_errors.labels(outcome.error.split(":")[0]).inc()
+            if self.settings.access_log or outcome.error:
+                _log.log(
+                    logging.WARNING if outcome.error else logging.INFO,
+                    "%s %s %d",
+                    request.method,
+                    route,
+                    outcome.status,
+                    extra={
+                        "route": route,
+                        "status": outcome.status,
+                        "key_name": key,
+                        "latency_ms": round(seconds * 1000, 2),
+                        "prompt_tokens": outcome.prompt_tokens,
+                        "completion_tokens": outcome.completion_tokens,
+                        "client_disconnected": outcome.disconnected,
+                        "upstream_error": outcome.error,
+                    },
+                )
+
+        return done
+
+    async def forward(self, request: Request, path: str) -> Response:
+        start = time.perf_counter()
+        admitted = await self.admit(request)
+        if isinstance(admitted, Response):
+            return admitted
+        try:
+            body = await read_body(request, self.settings.max_body_bytes)
+        except BodyTooLarge:
+            self.metrics.rejections.labels("too_large").inc()
+            limit = self.settings.max_body_bytes
+            return error_response(
+                413,
+                f"request body is larger than {limit} bytes; send a shorter prompt",
+                "invalid_request_error",
+                "request_too_large",
+            )
+        except ClientDisconnect:
+            return Response(status_code=400)
+        done = self.finisher(request, path, admitted.name, start)
+        return await self.proxy.forward(request, path, body, done)
+
+    async def model(self, request: Request, model_id: str) -> Response:
+        """GET /v1/models/{id}, answered from the upstream list (vLLM has no such route)."""
+        admitted = await self.admit(request)
+        if isinstance(admitted, Response):
+            return admitted
+        outcome = Outcome(status=0)
+        try:
+            upstream = await self.proxy.client.get(self.proxy.base_url + "/v1/models")
+        except httpx.HTTPError as exc:
+            return self.proxy.upstream_error(exc, outcome)
+        if upstream.status_code != 200:
+            return Response(upstream.content, upstream.status_code, media_type="application/json")
+        for entry in upstream.json().get("data", []):
+            if entry.get("id") == model_id:
+                return JSONResponse(entry)
+        return error_response(
+            404,
+            f"model {model_id!r} does not exist here; GET /v1/models lists the served models",
+            "invalid_request_error",
+            "model_not_found",
+        )
+
+    async def health(self) -> Response:
+        """200 only when the model server answers and lists a loaded model (startup probe)."""
+        base = self.proxy.base_url
+        timeout = self.settings.health_timeout
+
+        def unavailable(reason: str) -> Response:
+            return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
+
+        if not self.store.loaded:
+            return unavailable("no API keys loaded yet")
+        try:
+            alive = await self.proxy.client.get(base + "/health", timeout=timeout)
+            if alive.status_code != 200:
+                return unavailable(f"model server /health answered {alive.status_code}")
+            listed = await self.proxy.client.get(base + "/v1/models", timeout=timeout)
+        except httpx.HTTPError as exc:
+            return unavailable(f"model server not reachable ({type(exc).__name__}); starting?")
+        try:
+            models = [m["id"] for m in listed.json()["data"]]
+        except (ValueError, KeyError, TypeError):
+            models = []
+        if listed.status_code != 200 or not models:
+            return unavailable("model server is up but lists no model yet")
+        return JSONResponse({"status": "ok", "models": models})
+
+    async def metrics_text(self, request: Request) -> Response:
+        record = authenticate(request, self.store, admin=True)
+        if isinstance(record, Denied):
+            return self.refuse(record)
+        return Response(self.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    async def reload(self, request: Request) -> Response:
+        record = authenticate(request, self.store, admin=True)
+        if isinstance(record, Denied):
+            return self.refuse(record)
+        _log.info("key reload requested", extra={"key_name": record.name})
+        if await self.reload_keys():
+            return JSONResponse({"reloaded": True, "keys": len(self.store)})
+        return error_response(
+            503,
+            f"key reload from {self.store.source} failed: {self.store.last_error}; "
+            f"kept the last good set of {len(self.store)} keys",
+            "server_error",
+            "key_reload_failed",
+        )
+
+
+class _FastPath:
+    """Pure ASGI shortcut for the forwarded routes: skips FastAPI's routing and middleware layers,
+    which cost as much CPU per request as the proxying itself. Same handler, same responses."""
+
+    def __init__(self, app: ASGIApp, gateway: _Gateway) -> None:
+        self.app = app
+        self.gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or FORWARDED.get(scope["path"]) != scope["method"]:
+            await self.app(scope, receive, send)
+            return
+        try:
+            response = await self.gateway.forward(Request(scope, receive), scope["path"])
+        except Exception:
+            _log.exception("unhandled error", extra={"path": scope["path"]})
+            response = error_response(
+                500, "internal gateway error; retry", "server_error", "internal"
+            )
+        await response(scope, receive, send)
+
+
+def _endpoint(
+    handler: Callable[[Request, str], Awaitable[Response]], path: str
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await handler(request, path)
+
+    return endpoint
+
+
+def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """Build the gateway; `transport` replaces the upstream network (tests, benchmarks)."""
+    gateway = _Gateway(settings, transport)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if not await gateway.reload_keys():
+            raise RuntimeError(
+                f"no API keys could be loaded from {gateway.store.source}: "
+                f"{gateway.store.last_error}; fix the key source and restart"
+            )
+        task = asyncio.create_task(gateway.reload_forever())
+        try:
+            yield
+        finally:
+            task.cancel()
+            await gateway.proxy.aclose()
+
+    app = FastAPI(
+        title="buildlens gateway",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.gateway = gateway
+    app.add_middleware(_FastPath, gateway=gateway)
+    for path, method in FORWARDED.items():
+        app.add_api_route(
+            path, _endpoint(gateway.forward, path), methods=[method], include_in_schema=False
+        )
+
+    @app.get("/v1/models/{model_id:path}", include_in_schema=False)
+    async def model(request: Request, model_id: str) -> Response:
+        return await gateway.model(request, model_id)
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> Response:
+        return await gateway.health()
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        return await gateway.metrics_text(request)
+
+    @app.post("/admin/reload-keys", include_in_schema=False)
+    async def reload(request: Request) -> Response:
+        return await gateway.reload(request)
+
+    @app.api_route("/{path:path}", methods=_ALL_METHODS, include_in_schema=False)
+    async def not_served(path: str) -> Response:
+        gateway.metrics.rejections.labels("not_found").inc()
+        return error_response(
+            404,
+            f"this route is not served by the gateway; available: {_ROUTES_HELP}",
+            "invalid_request_error",
+            "not_found",
+        )
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        _log.exception("unhandled error", extra={"path": request.url.path})
+        return error_response(500, "internal gateway error; retry", "server_error", "internal")
+
+    return app
