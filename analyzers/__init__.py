@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzers import failing_step, tail
+from analyzers import classify, excerpt, failing_step, fingerprint, keylines, llm, tail
 from analyzers.base import (
     AnalysisContext,
     Analyzer,
@@ -19,6 +19,12 @@ ENTRY_POINT_GROUP = "buildlens.analyzers"
 ANALYZERS: dict[str, AnalyzerFactory] = {
     "failing_step": failing_step.create,
     "tail": tail.create,
+    "key_lines": keylines.create,
+    "excerpt": excerpt.create,
+    "classify": classify.create,
+    "fingerprint": fingerprint.create,
+    "gemini": llm.create_gemini,
+    "openai": llm.create_openai,
 }
 
 __all__ = [

@@ -12,6 +12,8 @@ from typing import Literal
 from analyzers import ANALYZERS
 from analyzers import ENTRY_POINT_GROUP as ANALYZER_GROUP
 from analyzers.base import AnalysisContext, Analyzer, Finding
+from analyzers.llm.redact import Redactor
+from analyzers.llm.settings import LLMSettings, read_settings
 from notifier.build import TERMINAL_STATUSES, BuildEvent, parse_time
 from notifier.buildlog import BuildLog
 from notifier.errors import PermanentError, TransientError
@@ -21,11 +23,15 @@ from notifier.history import FailureHistory, fallback_fingerprint
 from notifier.jsonlog import log
 from notifier.logsources import LOG_SOURCES, LogNotFound, LogSource, LogUnavailable, source_names
 from notifier.plugins import resolve
-from notifier.report import Report, StageError, excerpt_lines
+from notifier.report import Report, StageError, excerpt_lines, redact_findings
 from notifier.settings import Settings
 from notifier.sinks import ENTRY_POINT_GROUP as SINK_GROUP
 from notifier.sinks import SINKS, Sink
 from notifier.state import STATE_STORES, StateStore
+
+
+class InProgressElsewhere(TransientError):
+    """A duplicate delivery arrived while the first is still being handled."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,8 @@ class Notifier:
         self.sinks = list(sinks)
         self.store = store or STATE_STORES[settings.state_store](settings)
         self.history = FailureHistory(self.store, settings.history_retention_days)
+        # Logs are full of secrets: what reports quote is redacted like what LLMs get.
+        self.redactor = Redactor(read_settings(LLMSettings).llm_redact_patterns)
         self._fixed_source = log_source
         self._sources: dict[str, LogSource] = {}
 
@@ -89,14 +97,14 @@ class Notifier:
         event_key = f"{build.id}/{build.status}"
         claimed = self._claim(event_key)
         if not claimed:
-            return Outcome("duplicate", f"build {build.id} {build.status} was already reported")
+            return self._already_claimed(build, event_key)
         try:
             buildlog, log_errors = self._fetch_log(build, published, log_source)
             findings, analyzer_errors = self._analyze(build, buildlog)
-            excerpt = excerpt_lines(buildlog, findings)
+            excerpt = excerpt_lines(buildlog, findings, self.redactor)
             report = Report(
                 build=build,
-                findings=tuple(findings),
+                findings=tuple(redact_findings(findings, self.redactor)),
                 excerpt=excerpt,
                 errors=tuple(log_errors + analyzer_errors),
                 log_source=buildlog.source,
@@ -121,7 +129,7 @@ class Notifier:
         event_key = f"{build.id}/{build.status}"
         claimed = self._claim(event_key)
         if not claimed:
-            return Outcome("duplicate", f"build {build.id} recovery was already sent")
+            return self._already_claimed(build, event_key)
         try:
             recovery = self.history.record_success(build)
         except BaseException:
@@ -136,6 +144,17 @@ class Notifier:
     def _claim(self, event_key: str) -> list[Sink]:
         lease = self.settings.claim_lease_s
         return [s for s in self.sinks if self.store.claim(f"{event_key}/{s.name}", lease)]
+
+    def _already_claimed(self, build: BuildEvent, event_key: str) -> Outcome:
+        """Every sink is claimed by someone: a duplicate if all delivered; otherwise another
+        instance is delivering now, and acknowledging would lose the report if it died."""
+        held = [s.name for s in self.sinks if not self.store.is_done(f"{event_key}/{s.name}")]
+        if held:
+            raise InProgressElsewhere(
+                f"build {build.id} {build.status} is being delivered by another instance "
+                f"({', '.join(held)}); retry later"
+            )
+        return Outcome("duplicate", f"build {build.id} {build.status} was already reported")
 
     def _release(self, event_key: str, sinks: Sequence[Sink]) -> None:
         for sink in sinks:
@@ -190,7 +209,7 @@ class Notifier:
     def _analyze(
         self, build: BuildEvent, buildlog: BuildLog
     ) -> tuple[list[Finding], list[StageError]]:
-        ctx = AnalysisContext(build, buildlog)
+        ctx = AnalysisContext(build, buildlog, state=self.store)
         errors: list[StageError] = []
         for analyzer in self.analyzers:
             started = time.monotonic()
@@ -243,11 +262,18 @@ class Notifier:
             log("ERROR", f"gave up on sink {failing[0].name}: every other sink delivered",
                 build_id=report.build.id)  # fmt: skip
             failing = []
+        others = [s for s in self.sinks if s not in sinks]
+        held = [s.name for s in others if not self.store.is_done(f"{event_key}/{s.name}")]
         if failing:
             self._release(event_key, failing)
             raise TransientError(
                 "sinks failed and will be retried on redelivery: "
                 + "; ".join(f"{e.name}: {e.message}" for e in errors)
+            )
+        if held:
+            raise InProgressElsewhere(
+                f"build {report.build.id} still being delivered to {', '.join(held)} by "
+                "another instance; retry later"
             )
         action: Literal["reported", "recovered"] = (
             "recovered" if report.kind == "recovery" else "reported"

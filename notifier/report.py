@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from analyzers.base import Finding, LineRange, merge_ranges
+from analyzers.base import Finding, JSONValue, LineRange, merge_ranges
+from analyzers.llm.redact import Redactor
+from analyzers.noise import strip_ansi
 from notifier.build import BuildEvent
-from notifier.buildlog import BuildLog, LogCut
+from notifier.buildlog import BuildLog, LogCut, LogLine
 
 SCHEMA_VERSION = "1"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MAX_EXCERPT_LINES = 150
 
 
@@ -189,20 +194,53 @@ class Report:
         }
 
 
-def excerpt_lines(log: BuildLog, findings: Sequence[Finding]) -> tuple[ExcerptLine, ...]:
-    """The excerpt's lines: the `excerpt` finding's ranges, else the key lines, capped."""
+def excerpt_lines(
+    log: BuildLog, findings: Sequence[Finding], redactor: Redactor | None = None
+) -> tuple[ExcerptLine, ...]:
+    """The excerpt's lines: the `excerpt` finding's ranges, else the key lines, capped.
+
+    Their text is what people see: terminal codes removed and secrets redacted (logs are
+    full of them), so no renderer or sink can leak what the log printed.
+    """
     key = [r for f in findings if f.kind == "key_lines" for r in f.lines]
     shown = [r for f in findings if f.kind == "excerpt" for r in f.lines] or key
-    lines: list[ExcerptLine] = []
-    for r in merge_ranges(shown):
-        for line in log.between(r.start, r.end):
-            is_key = any(line.number in k for k in key)
-            lines.append(ExcerptLine(line.number, line.text, line.step, is_key))
-    if len(lines) > MAX_EXCERPT_LINES:
+    picked = [line for r in merge_ranges(shown) for line in log.between(r.start, r.end)]
+    if len(picked) > MAX_EXCERPT_LINES:
         # Keep the key lines first, then the lines nearest the end of the log.
-        keep = sorted(lines, key=lambda e: (not e.key, -e.number))[:MAX_EXCERPT_LINES]
-        lines = sorted(keep, key=lambda e: e.number)
-    return tuple(lines)
+        def rank(line: LogLine) -> tuple[bool, int]:
+            return (not any(line.number in k for k in key), -line.number)
+
+        picked = sorted(sorted(picked, key=rank)[:MAX_EXCERPT_LINES], key=lambda x: x.number)
+    texts = (redactor or Redactor()).redact_lines([display_text(line.text) for line in picked])
+    return tuple(
+        ExcerptLine(line.number, text, line.step, any(line.number in k for k in key))
+        for line, text in zip(picked, texts, strict=True)
+    )
+
+
+def display_text(text: str) -> str:
+    """A log line as shown to people: no terminal colours or control characters."""
+    return _CONTROL.sub("", strip_ansi(text))
+
+
+def redact_findings(findings: Sequence[Finding], redactor: Redactor) -> list[Finding]:
+    """Findings as reports carry them: every text they quote from the log redacted."""
+
+    def clean(value: JSONValue) -> JSONValue:
+        if isinstance(value, str):
+            return redactor.redact(value)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+
+    return [
+        dataclasses.replace(
+            f, summary=redactor.redact(f.summary), data={k: clean(v) for k, v in f.data.items()}
+        )
+        for f in findings
+    ]
 
 
 def essentials(report: dict[str, Any] | None) -> dict[str, Any]:

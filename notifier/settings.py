@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     filter_cel: str = ""  # e.g. build.substitutions.BRANCH_NAME == "main"
 
     # Pipeline stages, by registry name, in order.
-    analyzers: CommaList = ("failing_step", "tail")
+    analyzers: CommaList = ("failing_step", "key_lines", "excerpt", "classify", "fingerprint")
     sinks: CommaList = ("stdout",)
 
     # Logs.
@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     fixture_dir: str = ""  # for log_source=fixture: a folder holding log.txt or entries.json
     max_log_bytes: int = Field(default=16 << 20, ge=1024)
     log_fetch_attempts: int = Field(default=4, ge=1)
-    log_fetch_timeout_s: float = Field(default=30.0, gt=0)
+    log_fetch_timeout_s: float = Field(default=30.0, gt=0)  # per request
+    log_fetch_deadline_s: float = Field(default=90.0, gt=0)  # whole fetch, retries included
     log_wait_s: float = Field(default=20.0, ge=0)  # Cloud Logging ingestion can lag
     log_give_up_after_s: float = Field(default=900.0, ge=0)  # then report without the log
     cloud_logging_endpoint: str = ""  # tests only: a local server speaking the REST API

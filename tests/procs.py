@@ -33,6 +33,12 @@ class Process:
     def output(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no clean-up, as when an instance dies."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=15)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -51,7 +57,7 @@ def start(
     ready_path: str | None = "/",
 ) -> Process:
     """Start `command` in its own process group and wait until `url` answers."""
-    log = log_path.open("wb")
+    log = log_path.open("ab")  # appended: a restarted server keeps one log
     proc = subprocess.Popen(
         command, env=dict(env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -73,9 +79,9 @@ def start(
     raise RuntimeError(f"{' '.join(command)} did not answer on {url} within 120 s")
 
 
-def start_function(env: Mapping[str, str], log_path: Path) -> Process:
+def start_function(env: Mapping[str, str], log_path: Path, port: int = 0) -> Process:
     """The real functions-framework server running `notifier.main:on_build_event`."""
-    port = free_port()
+    port = port or free_port()
     command = [
         sys.executable, "-m", "functions_framework",
         "--target", "on_build_event",
@@ -87,9 +93,11 @@ def start_function(env: Mapping[str, str], log_path: Path) -> Process:
     return start(command, full_env, log_path, f"http://127.0.0.1:{port}", None)
 
 
-def start_emulator(kind: str, log_path: Path, project: str = "buildlens-demo") -> Process:
+def start_emulator(
+    kind: str, log_path: Path, project: str = "buildlens-demo", port: int = 0
+) -> Process:
     """`gcloud beta emulators pubsub start` or `gcloud emulators firestore start`."""
-    port = free_port()
+    port = port or free_port()
     if kind == "pubsub":
         command = ["gcloud", "beta", "emulators", "pubsub", "start", f"--project={project}"]
     else:

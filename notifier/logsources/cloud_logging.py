@@ -81,13 +81,15 @@ class CloudLoggingSource:
         if not project:
             raise LogNotFound("the build has no projectId: set GOOGLE_CLOUD_PROJECT")
         wait_until = time.monotonic() + self._settings.log_wait_s
+        deadline = time.monotonic() + self._settings.log_fetch_deadline_s
         while True:
             log, complete = retry_call(
-                lambda: self._read(build, project),
+                lambda: self._read(build, project, deadline),
                 attempts=self._settings.log_fetch_attempts,
                 is_transient=lambda e: isinstance(e, LogUnavailable),
+                deadline=deadline,
             )
-            if complete or time.monotonic() >= wait_until:
+            if complete or time.monotonic() >= min(wait_until, deadline - _POLL_S):
                 if not log.lines:
                     raise LogUnavailable(
                         f"Cloud Logging has no entries yet for build {build.id} "
@@ -96,7 +98,7 @@ class CloudLoggingSource:
                 return log
             time.sleep(_POLL_S)
 
-    def _read(self, build: BuildEvent, project: str) -> tuple[BuildLog, bool]:
+    def _read(self, build: BuildEvent, project: str, deadline: float) -> tuple[BuildLog, bool]:
         from google.api_core import exceptions as gexc
         from google.cloud import logging as gcl
 
@@ -106,6 +108,10 @@ class CloudLoggingSource:
         def pairs(entries: Iterable[Any]) -> Iterator[tuple[str, str]]:
             nonlocal complete
             for entry in in_log_order(entries):
+                if time.monotonic() > deadline:  # checked per entry: pages arrive lazily
+                    raise LogUnavailable(
+                        "Cloud Logging paging did not finish before LOG_FETCH_DEADLINE_S"
+                    )
                 label = (entry.labels or {}).get("build_step", "MAIN")
                 text = entry_text(entry.payload)
                 if label == "MAIN" and _FINAL_LINE.match(text):

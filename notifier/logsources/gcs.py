@@ -24,12 +24,16 @@ def object_path(logs_bucket: str, build_id: str) -> tuple[str, str]:
 
 
 class _Feed:
-    """A write-only file object that feeds a download straight into the accumulator."""
+    """A write-only file object that feeds a download straight into the accumulator,
+    and stops it once the fetch's deadline has passed."""
 
-    def __init__(self, acc: LogAccumulator) -> None:
+    def __init__(self, acc: LogAccumulator, deadline: float) -> None:
         self._acc = acc
+        self._deadline = deadline
 
     def write(self, data: bytes) -> int:
+        if time.monotonic() > self._deadline:
+            raise LogUnavailable("the GCS download did not finish before LOG_FETCH_DEADLINE_S")
         self._acc.feed(bytes(data))
         return len(data)
 
@@ -53,11 +57,11 @@ class GcsLogSource:
             raise LogNotFound("the build has no logsBucket")
         bucket, name = object_path(build.logs_bucket, build.id)
         uri = f"gs://{bucket}/{name}"
-        deadline = time.monotonic() + self._settings.log_fetch_timeout_s * 2
+        deadline = time.monotonic() + self._settings.log_fetch_deadline_s
 
         def attempt() -> BuildLog:
             acc = LogAccumulator(self._settings.max_log_bytes)
-            self._download(bucket, name, acc)
+            self._download(bucket, name, acc, deadline)
             return build_log(acc, uri)
 
         return retry_call(
@@ -67,7 +71,7 @@ class GcsLogSource:
             deadline=deadline,
         )
 
-    def _download(self, bucket: str, name: str, acc: LogAccumulator) -> None:
+    def _download(self, bucket: str, name: str, acc: LogAccumulator, deadline: float) -> None:
         from google.api_core import exceptions as gexc
         from google.resumable_media import common as media
 
@@ -75,7 +79,7 @@ class GcsLogSource:
         try:
             # Our own retry restarts from byte 0 with a fresh accumulator.
             blob.download_to_file(
-                _Feed(acc), retry=None, timeout=self._settings.log_fetch_timeout_s
+                _Feed(acc, deadline), retry=None, timeout=self._settings.log_fetch_timeout_s
             )
         except gexc.NotFound:
             raise LogNotFound(f"gs://{bucket}/{name} does not exist") from None

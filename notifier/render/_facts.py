@@ -34,7 +34,9 @@ def facts(report: Report) -> list[tuple[str, str]]:
         rows.append(("history", report.history.summary))
     explanation = report.finding("explanation")
     if explanation is not None:
-        rows.append(("summary", explanation.summary))
+        note = explanation.data.get("note")
+        suffix = f" ({note})" if isinstance(note, str) and note else ""
+        rows.append(("summary", explanation.summary + suffix))
     rows.append(("build", b.id))
     return rows
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 import html
 import re
 
-from notifier.report import ExcerptLine, Report
+from notifier.report import ExcerptLine, Report, display_text
 
-# ANSI escape sequences (colours, cursor moves) and the other C0/C1 controls but tab and newline.
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Broadcast mentions written as plain words; a word joiner stops chat apps from expanding them.
 _BROADCAST = re.compile(r"@(channel|here|everyone|all)\b", re.IGNORECASE)
 _WORD_JOINER = "\u2060"
@@ -18,7 +15,7 @@ ELLIPSIS = "…"
 
 def clean(text: str) -> str:
     """Log or LLM text without terminal colours and control characters."""
-    return _CONTROL.sub("", _ANSI.sub("", text.replace("\r", "")))
+    return display_text(text.replace("\r", ""))
 
 
 def clip(text: str, limit: int) -> str:

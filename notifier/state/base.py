@@ -18,6 +18,10 @@ class StateStore(Protocol):
         """
         ...
 
+    def is_done(self, key: str) -> bool:
+        """True once `complete(key)` was called (a held, unexpired claim is not done)."""
+        ...
+
     def complete(self, key: str) -> None:
         """Make a claim permanent: the work it guarded is done."""
         ...

@@ -78,6 +78,11 @@ class FirestoreStateStore:
             except (gexc.FailedPrecondition, gexc.NotFound):
                 return False
 
+    def is_done(self, key: str) -> bool:
+        with _transient("read"):
+            snapshot = self._ref(key).get()
+        return bool(snapshot.exists and (snapshot.to_dict() or {}).get("state") == "done")
+
     def complete(self, key: str) -> None:
         with _transient("complete"):
             now = datetime.now(UTC)

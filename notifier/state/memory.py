@@ -31,6 +31,10 @@ class MemoryStateStore:
             self._claims[key] = now + lease_s
             return True
 
+    def is_done(self, key: str) -> bool:
+        with self._lock:
+            return key in self._claims and self._claims[key] is None
+
     def complete(self, key: str) -> None:
         with self._lock:
             self._claims[key] = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class RecordingServer:
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self.faults: deque[Response] = deque()
+        self.delay_s = 0.0  # every answer waits this long: a slow backend
         self._lock = threading.Lock()
         server = self
 
@@ -53,6 +55,8 @@ class RecordingServer:
                     server.requests.append(request)
                     faulty = server.faults and server.faultable(request)
                     fault = server.faults.popleft() if faulty else None
+                if server.delay_s:
+                    time.sleep(server.delay_s)
                 response = fault or server.respond(request)
                 self.send_response(response.status)
                 headers = {"Content-Type": "application/json", **response.headers}

@@ -148,3 +148,24 @@ def test_cloud_logging_permission_denied_is_not_found(fake_logging: FakeCloudLog
     fake_logging.faults.append(Response(403, body))
     with pytest.raises(LogNotFound, match=r"roles/logging\.viewer"):
         cloud_logging(fake_logging).fetch(fixture_build())
+
+
+def test_cloud_logging_stops_paging_at_its_deadline(fake_logging: FakeCloudLogging) -> None:
+    fake_logging.entries = json.loads((CASE / "entries.json").read_text())
+    fake_logging.page_size = 5
+    fake_logging.delay_s = 0.5
+    source = cloud_logging(fake_logging, log_fetch_deadline_s=1.5, log_fetch_attempts=1)
+    with pytest.raises(LogUnavailable, match="LOG_FETCH_DEADLINE_S"):
+        source.fetch(fixture_build())
+    pages = -(-len(fake_logging.entries) // 5)
+    assert len(fake_logging.list_requests()) < pages
+
+
+def test_gcs_download_stops_at_its_deadline(gcs_env: FakeGcs, tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * (64 << 20))
+    build = fixture_build(logsBucket="gs://logs-bucket")
+    gcs_env.put("logs-bucket", f"log-{build.id}.txt", big)
+    settings = Settings(google_cloud_project="p", log_fetch_deadline_s=0.05, log_fetch_attempts=1)
+    with pytest.raises(LogUnavailable, match="LOG_FETCH_DEADLINE_S"):
+        GcsLogSource(settings).fetch(build)

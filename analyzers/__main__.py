@@ -1,0 +1,49 @@
+"""Command line: `python -m analyzers excerpt --json FILE...`.
+
+One JSON object per input file, one per line: path, key_lines, excerpt (1-based inclusive
+line ranges under DESIGN.md's numbering rule), category and fingerprint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from analyzers.extraction import analyze_path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analyzers")
+    sub = parser.add_subparsers(dest="command", required=True)
+    excerpt = sub.add_parser("excerpt", help="key lines, excerpt, category and fingerprint")
+    excerpt.add_argument("files", nargs="+", type=Path, metavar="FILE", help="log (.gz ok)")
+    excerpt.add_argument("--json", action="store_true", help="one JSON object per line")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    status = 0
+    for path in args.files:
+        try:
+            report = analyze_path(path)
+        except OSError as exc:
+            print(f"{path}: cannot read ({exc.strerror or exc}); check the path", file=sys.stderr)
+            status = 1
+            continue
+        if args.json:
+            print(json.dumps(report.to_json(str(path))), flush=True)
+            continue
+        print(f"== {path}: {report.category} {report.fingerprint}")
+        for r in report.key_lines:
+            print(f"  key lines {r.start}-{r.end}")
+        print("  excerpt " + ", ".join(f"{r.start}-{r.end}" for r in report.excerpt))
+        for text in report.found.texts[:20]:
+            print(f"  | {text}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The whole analysis of one log stream: key lines, excerpt, category and fingerprint.
+
+Used by the command line and the benchmarks, for plain logs of any CI system; the
+notifier's analyzers run the same functions on a `BuildLog`.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from analyzers.base import LineRange
+from analyzers.classify import classify
+from analyzers.excerpt import build_excerpt
+from analyzers.fingerprint import fingerprint
+from analyzers.keylines import KeyLines, find_key_lines
+from analyzers.scanner import scan
+
+CHUNK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class LogReport:
+    key_lines: tuple[LineRange, ...]
+    excerpt: tuple[LineRange, ...]
+    category: str
+    rule: str
+    fingerprint: str
+    normalized: str
+    total_lines: int
+    found: KeyLines
+
+    def to_json(self, path: str) -> dict[str, object]:
+        """The command-line contract: keep these keys and shapes stable."""
+        return {
+            "path": path,
+            "key_lines": [[r.start, r.end] for r in self.key_lines],
+            "excerpt": [[r.start, r.end] for r in self.excerpt],
+            "category": self.category,
+            "fingerprint": self.fingerprint,
+        }
+
+
+def analyze_chunks(chunks: Iterator[bytes] | list[bytes]) -> LogReport:
+    result = scan(chunks)
+    found = find_key_lines(result.segments, repeats=result.repeats)
+    excerpt = build_excerpt(found)
+    verdict = classify(found.texts, found.tail_texts)
+    digest, normalized = fingerprint(found.texts)
+    return LogReport(
+        found.ranges,
+        tuple(excerpt),
+        verdict.category,
+        verdict.rule,
+        digest,
+        normalized,
+        result.total_lines,
+        found,
+    )
+
+
+def read_chunks(path: Path, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """The file's bytes in chunks; `.gz` files are decompressed on the fly."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as handle:
+        while chunk := handle.read(size):
+            yield chunk
+
+
+def analyze_path(path: Path) -> LogReport:
+    return analyze_chunks(read_chunks(path))

@@ -1,0 +1,741 @@
+"""Key lines: the few lines that explain a failure, found without training.
+
+Each line is cleaned (see `noise`), scored on its own (error vocabulary and the formats of
+compilers, test runners, package managers and tracebacks), weighted by where it sits (inside
+the failing section, near its end) and by how often it repeats, and the best anchor is then
+expanded to the whole block it belongs to (traceback, failure block, diagnostic with its
+source context).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from analyzers.base import AnalysisContext, Finding, JSONValue, LineRange, merge_ranges
+from analyzers.noise import clean
+from notifier.buildlog import parse_step_prefix
+
+if TYPE_CHECKING:
+    from notifier.settings import Settings
+
+MAX_SCORE_CHARS = 600  # scoring looks at the start of a line only: bounded regex cost
+MAX_BLOCK_LINES = 100
+MAX_KEY_LINES = 120
+MAX_INTRO_LINES = 120
+EARLY_SHARE = 1.0
+EARLY_WINDOW = 300
+WEAK_SECTION = 4.0
+LAST_OUTPUT_LINES = 40
+PARAGRAPH_SCORE = 12.0
+
+# Cheap pre-filter: a line without any of these words is never an anchor.
+VOCABULARY = (
+    "error", "fail", "fatal", "exception", "traceback", "panic", "abort", "denied", "refused",
+    "not found", "cannot", "can't", "could not", "couldn't", "unable to", "undefined",
+    "unresolved", "missing", "invalid", "segmentation", "killed", "timed out", "timeout",
+    "exited with", "exit code", "exit status", "non-zero", "assert", "expected", "✖", "✗",
+    "❌", "err!", "no such", "out of memory", "no space", "unauthorized", "forbidden", "quota",
+    "violation", "mismatch", "unexpected", "not ok", "problem", "×", "must ", "doesn't",
+    "does not", "not defined", "unknown", "conflict", "warning: ", "rejected", "broken",
+    "illegal", "unrecognized", "unsupported", "not allowed", "offense",
+)  # fmt: skip
+_VOCAB = re.compile("|".join(re.escape(w) for w in VOCABULARY))
+
+_W = re.compile  # short alias keeps the table readable
+
+# (pattern, weight): the best matching weight is the line's base score.
+_STRONG: tuple[tuple[re.Pattern[str], float], ...] = (
+    (_W(r"^Traceback \(most recent call last\)"), 7.0),
+    (_W(r"^\s*(?:[\w$]+\.){0,8}[\w$]*(?:Error|Exception|Failure|Fault)\b(?::|$| \()"), 6.0),
+    (_W(r"^(?:\S{1,200}: ?)?(?:fatal )?error(?:\[\w{1,12}\])?:", re.I), 6.0),
+    (_W(r":\d+(?::\d+)?:? (?:fatal )?error\b|\berror (?:TS|CS|C|LNK|MSB|FS)\d{3,5}\b", re.I), 6.5),
+    (_W(r"^\s*(?:\[(?:error|ERROR|fatal|FATAL)\]|ERROR:|FATAL:|fatal:|E:|ERROR |FATAL )"), 5.0),
+    (_W(r"^\s*(?:error |Error |ERROR\b)"), 4.5),
+    (_W(r"^\s*(?:npm ERR!|npm error|ERR!)"), 3.0),
+    (_W(r"panicked at|^panic: |Segmentation fault|core dumped|\bKilled\b|[Oo]ut of memory"), 6.0),
+    (_W(r"No space left on device|Permission denied|command not found|No such file or dir"), 5.5),
+    (_W(r"^\s*(?:✖|✗|×|❌|(?:FAIL|FAILED|FAILURE|not ok)\b)|--- FAIL:|\[FAIL(?:ED)?\]"), 6.0),
+    (_W(r"\b(?:FAILED|FAILURE|FAIL)\b|\bfailed\b(?! (?:with|to))|✖|✗|❌"), 4.5),
+    (_W(r"^\s*\d{1,4}\) \S"), 3.5),  # numbered failure headers (mocha, rspec, phpunit, exunit)
+    (_W(r"^\s*E\s{2,}\S"), 5.0),  # pytest assertion detail
+    (_W(r"==\d{1,9}==ERROR: |\bERROR: \w{0,20}Sanitizer|: runtime error: "), 7.0),
+    (_W(r"^\s*[\w./\\-]{1,300}\.\w{1,8}[:(]\d{1,7}(?:[:,]\d{1,5})?\)?:? ?(?:[A-Z]:|\w)"), 4.5),
+    (
+        _W(
+            r"^\s*(?:There (?:was|were) \d+ (?:failures?|errors?)|Failures|Errors|Offenses):\s*$",
+            re.I,
+        ),
+        7.5,
+    ),
+    (
+        _W(
+            r"\*\*\* FAILED \*\*\*|<<< (?:FAILURE|ERROR)!|^(?:FAIL|ERROR): \w{1,200} \("
+            r"|\d\) Failure:|\(FAILED\)|\.\.\. (?:FAILED|FAIL|ERROR)\b"
+        ),
+        7.0,
+    ),
+    (_W(r"^\s*_{3,} .{1,300} _{3,}\s*$"), 4.0),
+    (_W(r"\b(?:Assertion|assert(?:ion)?)\b.{0,80}\b(?:failed|error)\b|AssertionError", re.I), 5.5),
+    (_W(r"\b[Ee]xpected\b.{0,120}\b(?:got|but|actual|to (?:be|equal|have|include))\b"), 4.5),
+    (_W(r"\b(?:[Ff]ailed to|[Cc]ould not|[Cc]ouldn't|[Cc]annot|[Cc]an't|[Uu]nable to)\b"), 4.0),
+    (_W(r"\b(?:not found|undefined|unresolved|not defined|does not exist|doesn't exist)\b"), 3.5),
+    (_W(r"\b(?:error|errors|exception|fatal|failure|failures|aborted|abort)\b", re.I), 3.0),
+    (
+        _W(
+            r"\b(?:denied|refused|unauthorized|forbidden|timed out|rejected|conflict|illegal"
+            r"|unrecognized|unsupported|not allowed)\b",
+            re.I,
+        ),
+        3.5,
+    ),
+)
+# Summary and exit-status lines: they say that it failed, not why.
+_SUMMARY = re.compile(
+    r"(?:exited with|exit code|exit status|returned exit code|non-zero status|Process completed)"
+    r"|^\s*(?:Done\. Your build exited|Finished: FAILURE|ERROR: Job failed)"
+    r"|\b\d+ (?:failing|failed|failures?|errors?)\b|\b(?:Failures|Errors|failed|failures): [1-9]"
+    r"|^\s*(?:BUILD FAILED|BUILD FAILURE|FAILURES!|Tests? failed|Build failed)"
+    r"|^(?:npm ERR!|npm error|ERR!) (?:code|errno|syscall|Exit status|Failed at|This is probably|"
+    r"A complete log|Test failed|enoent|[Ll]ifecycle|\s*$)"
+    r"|make(?:\[\d{1,4}\])?: \*\*\*|^\s*={3,} .{0,200}\b(?:failed|error)|^\s*-{3,}\s*$"
+    r"|^FAIL\s*$|^FAIL\t|^FAILED: |build stopped|Command failed with exit code"
+    r"|^\s*(?:Tests|Assertions): \d|^\s*\d+ (?:examples?|tests?|specs?), \d+ failures?"
+    r"|aborting due to|recipe for target .{0,300} failed|^\s*Result: FAIL|\bbuild failed"
+    r"|FAILED TEST SUMMARY"
+    r"|could not compile|(?:FAILED|Failed|failed|FAIL|ERRORS?|Errors?):?\s+\d+(?:/\d+)? "
+    r"(?:tests?|subtests|examples?|specs?)|\d+ (?:tests?|examples?|specs?)(?: completed)?, \d+ "
+    r"(?:failed|failures?)|^\s*(?:Rails |Gradle )?build FAILED|^\s*info Visit",
+    re.I,
+)
+_STRONG_INTRO = re.compile(r"^\s*There (?:was|were) \d+ (?:failures?|errors?):\s*$")
+# Lines that mention failure words without reporting one.
+_NEGATIVE = re.compile(
+    r"\b(?:0|no|zero) (?:errors?|failures?|failed|failing)\b"
+    r"|\b(?:errors?|failures?|failed)[:=] ?0\b|^\s*(?:ERROR|WARN|INFO|DEBUG)\s+\d{4}-\d\d-\d\d"
+    r"|\.{2,} ok\b|-W(?:no-)?error|error_reporting|errorprone|[\w/-]*error[\w-]*\.\w+"
+    r"|\bignor(?:e|ed|ing)\b|\bretry(?:ing)?\b|\bcontinuing\b|\bskipp(?:ed|ing)\b|\bxfail|\bpassed\b"
+    r"|\b(?:if|when|on|handles?|handled|should|expect(?:ed|s)?|to) (?:an? )?(?:errors?|fail\w*)\b"
+    r"|^\s*ok\b|\.\.\. ok\s*$|\bPASS(?:ED)?\b|✓",
+    re.I,
+)
+_WARNING = re.compile(r"\bwarn(?:ing)?s?\b|deprecat", re.I)
+# A command line echoed by the CI system or a shell trace: the step's start, not a failure.
+_COMMAND = re.compile(r"^(?:\$ |\++ ?[\w./$]|> |Running |Run |\[command\])")
+
+# Where the failing part of a log ends: the CI system's own "this command failed" line.
+_TERMINAL = re.compile(
+    r'^(?:The command ".{0,2000}" (?:failed and )?exited with [1-9]\d*'
+    r'|ERROR: build step \d+ ".{0,500}" failed'
+    r"|(?:##\[error\]|Error: )?Process completed with exit code [1-9]"
+    r"|ERROR: Job failed|ERROR: script returned exit code [1-9]|Finished: FAILURE"
+    r"|Build step '.{0,200}' marked build as failure)"
+)
+# Where a step of a CI system starts (searched in the raw line: some are markers).
+_BUILD_STEP = re.compile(r"^ERROR: build step (\d+) ")
+_SECTION_START = re.compile(r"^(?:\$ |##\[group\]Run |::group::Run |\[Pipeline\] (?:sh|bat)\b)")
+_RAW_SECTION_START = re.compile(r"(?:travis_time:end:\S{0,200}(?:\x1b\[0K)?)?\$ \S")
+
+# Block structure.
+_FRAME = re.compile(
+    r"^\s+(?:at |File \"|from |in |#\d{1,4} |\(|\.\.\. \d+ more|Caused by|\d{1,4}: )"
+    r"|^\s*(?:Caused by|Suppressed): |^\s*\S{1,300}\.\w{1,8}:\d{1,7}:in |^\s*\d{1,5} *[|│] "
+    r"|^\s*[|│] |^\s*[\^~]{1,}\s*|^\s*--> |^\s*= (?:note|help): |^\s*(?:note|help): "
+    r"|^In file included from |^\s*from \S{1,300}:\d|^\S{1,300}:\d{1,7}(?::\d{1,5})?: note: "
+    r"|^\d+ errors? generated\."
+)
+_TAG = re.compile(r"^(?:\[[A-Za-z]{2,8}\]|npm ERR!|npm error|ERR!|=(?=\s)|E(?=\s{2}|$))")
+_ERROR_TAGS = frozenset(
+    {
+        "[error]",
+        "[ERROR]",
+        "[fatal]",
+        "[FATAL]",
+        "[FAIL]",
+        "[fail]",
+        "npm ERR!",
+        "npm error",
+        "ERR!",
+        "E",
+    }
+)
+_HEADER_END = re.compile(r"(?::|!|\bFAILED|\[FAIL\]|\bFAIL|✖|✗|×)\s*$")
+# "There were 2 failures:", "Failures:", "Offenses:": the block below is the failure list.
+_INTRO = re.compile(
+    r"^\s*(?:There (?:was|were) \d+ (?:failures?|errors?)|Failures|Errors|Offenses|Failed tests?"
+    r"|Failing tests?|Summary of all failing tests|FAILURES|ERRORS)\s*:?\s*$"
+    r"|^\s*={3,} (?:FAILURES|ERRORS) ={3,}\s*$",
+    re.I,
+)
+_INTRO_STOP = re.compile(
+    r"^\s*(?:FAILURES!|ERRORS!|Tests: \d|Finished in |\d+ (?:examples?|tests?|files?|specs?)\b"
+    r"|={3,}|Ran \d+ tests?|FAILED \(|Failed examples:|rspec |rails test |To re-run)"
+)
+_PY_LOCATION = re.compile(r"^[\w./-]{1,300}\.py:\d{1,7}: \w{0,80}(?:Error|Exception)")
+_SEPARATOR = re.compile(r"^\s*(?:_{3,}|={3,}|-{3,}) ?.{0,300}(?:_{3,}|={3,}|-{3,})\s*$")
+
+
+@dataclass(slots=True)
+class Segment:
+    """Consecutive log lines: `lines[i]` is line number `first + i` (raw text)."""
+
+    first: int
+    lines: list[str]
+    steps: list[int | None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLines:
+    """What the key-line search found, with enough text for classifying and fingerprinting."""
+
+    ranges: tuple[LineRange, ...]
+    texts: tuple[str, ...]  # cleaned text of the key lines, in log order
+    section: LineRange | None  # the failing section (output of the failing command or step)
+    last_line: int
+    candidates: tuple[LineRange, ...] = ()  # runner-up blocks, best first
+    tail_texts: tuple[str, ...] = field(default=())  # cleaned last lines of the section
+
+
+@dataclass(slots=True)
+class _Line:
+    number: int
+    raw: str
+    text: str
+    step: int | None
+    score: float = 0.0
+
+
+def line_score(text: str) -> float:
+    """Base score of one cleaned line: 0 for ordinary output, higher for stronger evidence."""
+    head = text[:MAX_SCORE_CHARS]
+    low = head.lower()
+    if not _VOCAB.search(low):
+        return 0.0
+    best = 0.0
+    for pattern, weight in _STRONG:
+        if weight > best and pattern.search(head):
+            best = weight
+    if best == 0.0:
+        best = 1.0
+    if _SUMMARY.search(head) and not _INTRO.match(head) and not _STRONG_INTRO.match(head):
+        best = min(best, 2.0)
+    if _NEGATIVE.search(head):
+        best *= 0.3
+    elif "error" not in low and _WARNING.search(head):
+        best *= 0.5
+    if _COMMAND.match(head):
+        best *= 0.2
+    return best
+
+
+def find_key_lines(
+    segments: Sequence[Segment],
+    *,
+    repeats: Mapping[str, int] | None = None,
+    failing_step: int | None = None,
+) -> KeyLines:
+    lines = _flatten(segments)
+    if not lines:
+        return KeyLines((), (), None, 0)
+    s_lo, s_hi, confident = _failing_section(lines, failing_step)
+    others = _later_failures(lines, s_hi) if confident and failing_step is None else []
+    counts: Counter[str] = Counter()
+    cache: dict[str, float] = {}  # lines differing only in numbers score the same
+    for line in lines:
+        shape = _MASK.sub("#", line.text[:MAX_SCORE_CHARS])
+        score = cache.get(shape)
+        if score is None:
+            score = cache[shape] = line_score(line.text)
+        line.score = score
+        if score > 0:
+            counts[_raw_template(line.raw)] += 1
+    if repeats:
+        counts.update(repeats)
+    strongest = max(
+        (line.score for line in lines[s_lo : s_hi + 1] if not _TERMINAL.match(line.text)),
+        default=0.0,
+    )
+    best_i = -1
+    best = 0.0
+    for i, line in enumerate(lines):
+        if line.score <= 0:
+            continue
+        weight = line.score
+        n = counts[_raw_template(line.raw)]
+        if n > 3:
+            weight /= 1.0 + (n - 3) ** 0.5 / 2  # noise repeats; a failure is said once or twice
+        if s_lo <= i <= s_hi:
+            weight *= 3.0  # inside the failing section
+        elif any(lo <= i <= hi for lo, hi in others):
+            weight *= 2.0  # a later command that failed too
+        elif confident:
+            weight *= 0.5  # elsewhere, when a marker named the failing command
+        line.score = weight
+        if weight >= best:
+            best, best_i = weight, i
+    if best_i >= 0:
+        # The first strong error is the root cause more often than the last: later ones are
+        # its consequences or repeats.
+        same = _template(lines[best_i].text)
+        lo_i = s_lo if s_lo <= best_i <= s_hi else max(0, best_i - EARLY_WINDOW)
+        for i in range(lo_i, best_i):
+            near = best_i - i <= EARLY_WINDOW
+            if lines[i].score >= best * EARLY_SHARE and (near or _template(lines[i].text) == same):
+                best_i = i
+                break
+    last = lines[-1].number
+    sect_range = LineRange(lines[s_lo].number, lines[s_hi].number)
+    tail = tuple(line.text for line in lines[max(s_lo, s_hi - 30) : s_hi + 1] if line.text)
+    if best_i < 0 and not confident:
+        return KeyLines((), (), sect_range, last, (), tail)
+    if confident and strongest < WEAK_SECTION:
+        # Nothing in the failing command's output looks like an error: its last lines are
+        # what it said before it failed (a linter's finding, a size check, a diff).
+        lo, hi = _last_output(lines, s_lo, s_hi)
+    else:
+        lo, hi = _expand(lines, best_i)
+        lo, hi = _absorb_neighbours(lines, lo, hi, best)
+    key = [LineRange(lines[lo].number, lines[hi].number)]
+    texts = tuple(line.text for line in lines[lo : hi + 1] if line.text)
+    runners = _runner_ups(lines, lo, hi)
+    return KeyLines(tuple(key), texts, sect_range, last, tuple(runners), tail)
+
+
+def _last_output(lines: list[_Line], s_lo: int, s_hi: int) -> tuple[int, int]:
+    """The last paragraph of a section's output, above its exit line and trailers."""
+    i = s_hi - 1 if _TERMINAL.match(lines[s_hi].text) else s_hi
+    while i > s_lo and (not lines[i].text or _SUMMARY.search(lines[i].text)):
+        i -= 1
+    if i <= s_lo and _SECTION_START.match(lines[s_lo].text):
+        return s_hi, s_hi  # no output at all: the exit line is all there is
+    hi = i
+    double = _double_spaced(lines, hi)
+    lo = hi
+    gap = 0
+    while i > s_lo and hi - i < LAST_OUTPUT_LINES:
+        if not lines[i].text:
+            gap += 1
+            if gap >= (2 if double else 1):
+                break
+        elif _COMMAND.match(lines[i].text):
+            break
+        else:
+            gap = 0
+            lo = i
+        i -= 1
+    if i == s_lo and lines[s_lo].text and not _SECTION_START.match(lines[s_lo].text):
+        lo = s_lo
+    return lo, hi
+
+
+def _flatten(segments: Sequence[Segment]) -> list[_Line]:
+    out: list[_Line] = []
+    for seg in segments:
+        for k, raw in enumerate(seg.lines):
+            step = seg.steps[k] if seg.steps is not None else None
+            if step is None and raw.startswith("Step #"):
+                step = parse_step_prefix(raw)[0]
+            out.append(_Line(seg.first + k, raw, clean(raw), step))
+    return out
+
+
+def _failing_section(lines: list[_Line], failing_step: int | None) -> tuple[int, int, bool]:
+    """Indexes (first, last) of the failing command's output, and whether a marker said so
+    (else the section is just the log's end)."""
+    n = len(lines)
+    # The first failed command: later ones (Travis runs every script line) often fail
+    # because of it, or for reasons of their own that the first failure hides.
+    end = next((i for i, line in enumerate(lines) if _TERMINAL.match(line.text)), -1)
+    if failing_step is None and end >= 0:
+        match = _BUILD_STEP.match(lines[end].text)
+        failing_step = int(match.group(1)) if match else None
+    if failing_step is not None:
+        idx = [i for i, line in enumerate(lines) if line.step == failing_step]
+        if idx:
+            return idx[0], idx[-1], True
+    if end < 0:
+        return max(0, n - 400), n - 1, False
+    step = lines[end].step
+    start = 0
+    for i in range(end - 1, -1, -1):
+        line = lines[i]
+        if step is not None and line.step is not None and line.step != step:
+            start = i + 1
+            break
+        if _SECTION_START.match(line.text) or _RAW_SECTION_START.match(line.raw):
+            start = i
+            break
+    return start, end, True
+
+
+def _later_failures(lines: list[_Line], after: int) -> list[tuple[int, int]]:
+    """Sections of commands that failed after the first one (at most a few)."""
+    found: list[tuple[int, int]] = []
+    for i in range(after + 1, len(lines)):
+        if len(found) >= 4:
+            break
+        if _TERMINAL.match(lines[i].text):
+            start = i
+            while start > after and not (
+                _SECTION_START.match(lines[start].text)
+                or _RAW_SECTION_START.match(lines[start].raw)
+            ):
+                start -= 1
+            found.append((start, i))
+    return found
+
+
+_MASK = re.compile(r"0x[0-9a-fA-F]+|\d+")
+_DIGIT = re.compile(r"\d")
+
+
+def _template(text: str) -> str:
+    return _MASK.sub("#", text[:200]).strip()
+
+
+def _raw_template(raw: str) -> str:
+    """The repeat-counting key, as the scanner computes it for lines it did not keep."""
+    return _DIGIT.sub("#", raw[:200].lower())
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip())
+
+
+def _split_tag(text: str) -> tuple[str, str]:
+    """`[info]   at x` -> ("[info]", "  at x"): the tag a tool puts before each line."""
+    match = _TAG.match(text)
+    if match is None:
+        return "", text
+    return match.group(0), text[match.end() :].removeprefix(" ")
+
+
+def _continues(body: str, base_indent: int) -> bool:
+    """Does this line belong to the block above it (a frame, detail, caret or source line)?"""
+    if not body:
+        return False
+    if _FRAME.match(body):
+        return True
+    return _indent(body) > base_indent
+
+
+def _double_spaced(lines: list[_Line], a: int) -> bool:
+    """Travis logs often hold `\\r\\r\\n`: every other line is blank there."""
+    window = lines[max(0, a - 12) : a + 12]
+    blanks = sum(1 for line in window if not line.text)
+    return blanks * 5 >= len(window) * 2
+
+
+def _expand(lines: list[_Line], a: int) -> tuple[int, int]:
+    """The whole block around anchor `a`: traceback, failure block or tagged run of lines."""
+    n = len(lines)
+    anchor = lines[a].text
+    if _INTRO.match(anchor):
+        return _intro_block(lines, a)
+    tag, body = _split_tag(anchor)
+    lo = hi = a
+    if tag in _ERROR_TAGS:
+        # A run of lines carrying the same error tag (`[error]`, `npm ERR!`, pytest's `E`).
+        while lo > 0 and a - lo < MAX_BLOCK_LINES and _same_tag(lines, lo - 1, tag):
+            lo -= 1
+        while hi + 1 < n and hi - a < MAX_BLOCK_LINES and _same_tag(lines, hi + 1, tag):
+            hi += 1
+        if tag == "E":
+            lo, hi = _separated_block(lines, lo, hi)
+        return _trim(lines, lo, hi)
+    if _PY_LOCATION.match(anchor):
+        lo, hi = _separated_block(lines, lo, hi)
+        return _trim(lines, lo, hi)
+    base = _indent(body)
+    if body.startswith("Traceback"):
+        pass
+    elif base == 0 and _is_exception(body):
+        lo = _up_traceback(lines, a, tag)
+    else:
+        lo = _up_block(lines, a, base, tag)
+    top_body = _split_tag(lines[lo].text)[1]
+    top_indent = _indent(top_body) if top_body else base
+    paragraph = bool(
+        _HEADER_END.search(body)
+        or _is_exception(body)
+        or lo < a
+        or lines[a].score >= PARAGRAPH_SCORE
+    )
+    double = _double_spaced(lines, a)
+    i = a + 1
+    frames = 0
+    while i < n and i - a <= MAX_BLOCK_LINES:
+        text = lines[i].text
+        if not text:
+            j = i + 1
+            while j < n and not lines[j].text and j - i < 3:
+                j += 1
+            gap = j - i
+            if j < n and not _TERMINAL.match(lines[j].text):
+                t2, b2 = _split_tag(lines[j].text)
+                if t2 == tag and (
+                    _continues(b2, top_indent) or (paragraph and double and gap == 1)
+                ):
+                    i = j
+                    continue
+            break
+        t2, b2 = _split_tag(text)
+        if t2 != tag or _TERMINAL.match(text) or _SEPARATOR.match(text):
+            break
+        if not (
+            _continues(b2, top_indent)
+            or _is_exception(b2)
+            or b2.startswith("Caused by")
+            or (paragraph and not _COMMAND.match(b2) and not _SUMMARY.search(b2))
+        ):
+            break
+        if b2.lstrip().startswith("at "):
+            frames += 1
+            if frames > 60:
+                break
+        hi = i
+        i += 1
+    return _trim(lines, lo, hi)
+
+
+def _intro_block(lines: list[_Line], a: int) -> tuple[int, int]:
+    """The list under an intro line, up to the run's summary, the next step or a wide gap."""
+    n = len(lines)
+    double = _double_spaced(lines, a)
+    lo = a + 1
+    while lo < n and not lines[lo].text and lo - a < 5:
+        lo += 1
+    if lo >= n:
+        return a, a
+    hi = lo
+    blanks = 0
+    i = lo
+    while i < n and i - lo < MAX_INTRO_LINES:
+        text = lines[i].text
+        if not text:
+            blanks += 1
+            if blanks >= (5 if double else 3):
+                break
+            i += 1
+            continue
+        blanks = 0
+        if _INTRO_STOP.match(text) or _TERMINAL.match(text) or _SECTION_START.match(text):
+            break
+        hi = i
+        i += 1
+    return _trim(lines, lo, hi)
+
+
+def _separated_block(lines: list[_Line], lo: int, hi: int) -> tuple[int, int]:
+    """Widen to the `____ test_name ____` header above and the `file:line: Error` below."""
+    for i in range(lo - 1, max(-1, lo - 80), -1):
+        text = lines[i].text
+        if _SEPARATOR.match(text):
+            if "_" in text:
+                lo = i
+            break
+    for i in range(hi + 1, min(len(lines), hi + 12)):
+        text = lines[i].text
+        if text and re.match(r"^\S{1,300}:\d{1,7}: \w", text):
+            hi = i
+            break
+    return lo, hi
+
+
+def _same_tag(lines: list[_Line], i: int, tag: str) -> bool:
+    text = lines[i].text
+    if not text:
+        # Blank lines inside a tagged run (Travis writes `\\r\\r\\n`) stay transparent.
+        return 0 < i < len(lines) - 1 and _split_tag(lines[i + 1].text)[0] == tag
+    return _split_tag(text)[0] == tag
+
+
+def _is_exception(text: str) -> bool:
+    return bool(_STRONG[1][0].match(text))
+
+
+def _up_traceback(lines: list[_Line], a: int, tag: str) -> int:
+    lo = a
+    i = a - 1
+    while i >= 0 and a - i <= MAX_BLOCK_LINES:
+        t2, text = _split_tag(lines[i].text)
+        if t2 != tag and lines[i].text:
+            break
+        if text.startswith("Traceback"):
+            return i
+        if text and _indent(text) == 0 and not _FRAME.match(text):
+            break
+        if text:
+            lo = i
+        i -= 1
+    return lo
+
+
+def _up_block(lines: list[_Line], a: int, base: int, tag: str) -> int:
+    """Up over lines at least as indented as the anchor, then take the header above them."""
+    lo = a
+    i = a - 1
+    while i >= 0 and a - i <= 30:
+        raw_text = lines[i].text
+        if not raw_text:
+            i -= 1
+            continue
+        t2, text = _split_tag(raw_text)
+        if t2 != tag or _TERMINAL.match(text) or _SECTION_START.match(text):
+            break
+        ind = _indent(text)
+        if base > 0 and ind >= base and not _COMMAND.match(text) and not _SUMMARY.search(text):
+            lo = i
+            i -= 1
+            continue
+        if ind < base and (
+            lines[i].score > 0 or _HEADER_END.search(text) or _looks_like_header(text)
+        ):
+            lo = i  # a less indented line right above an indented block is its header
+        break
+    return lo
+
+
+def _looks_like_header(text: str) -> bool:
+    return bool(re.match(r"^\s*(?:\d{1,4}\)|[-=_]{3,}|\S.{0,200}(?:test|Test|spec|Spec))", text))
+
+
+def _trim(lines: list[_Line], lo: int, hi: int) -> tuple[int, int]:
+    while lo < hi and not lines[lo].text:
+        lo += 1
+    while hi > lo and not lines[hi].text:
+        hi -= 1
+    return lo, hi
+
+
+def _absorb_neighbours(lines: list[_Line], lo: int, hi: int, best: float) -> tuple[int, int]:
+    """Strong lines right next to the block (a second error, the header) join it."""
+    grown = True
+    while grown and hi - lo < MAX_KEY_LINES:
+        grown = False
+        for j in range(hi + 1, min(len(lines), hi + 4)):
+            text = lines[j].text
+            if lines[j].score >= best * 0.5 and not (
+                _TERMINAL.match(text) or _SUMMARY.search(text)
+            ):
+                hi = max(j, _expand(lines, j)[1])
+                grown = True
+                break
+        for j in range(lo - 1, max(-1, lo - 4), -1):
+            if lines[j].score >= best * 0.5 and not _INTRO.match(lines[j].text):
+                lo = min(j, _expand(lines, j)[0])
+                grown = True
+                break
+    if hi - lo >= MAX_KEY_LINES:
+        hi = lo + MAX_KEY_LINES - 1
+    return lo, hi
+
+
+def _runner_ups(lines: list[_Line], lo: int, hi: int, count: int = 6) -> list[LineRange]:
+    order = sorted(
+        (i for i, line in enumerate(lines) if line.score > 0 and not lo <= i <= hi),
+        key=lambda i: -lines[i].score,
+    )
+    found: list[LineRange] = []
+    for i in order:
+        if any(r.start <= lines[i].number <= r.end for r in found):
+            continue
+        b_lo, b_hi = _expand(lines, i)
+        found.append(LineRange(lines[b_lo].number, lines[b_hi].number))
+        if len(found) >= count:
+            break
+    return merge_ranges(found)[:count]
+
+
+def segments_from_context(ctx: AnalysisContext) -> list[Segment]:
+    """The notifier's `BuildLog` as segments (split where the middle of the log was cut)."""
+    segments: list[Segment] = []
+    for line in ctx.log.lines:
+        last = segments[-1] if segments else None
+        if (
+            last is not None
+            and last.steps is not None
+            and last.first + len(last.lines) == line.number
+        ):
+            last.lines.append(line.text)
+            last.steps.append(line.step)
+        else:
+            segments.append(Segment(line.number, [line.text], [line.step]))
+    return segments
+
+
+def failing_step_index(ctx: AnalysisContext) -> int | None:
+    failing = ctx.first("failing_step")
+    step = failing.data.get("step_index") if failing else None
+    return step if isinstance(step, int) else None
+
+
+def key_lines_for(ctx: AnalysisContext) -> KeyLines:
+    """The key lines found by an earlier `key_lines` analyzer, or found now."""
+    finding = ctx.first("key_lines")
+    if finding is not None:
+        restored = _from_data(finding)
+        if restored is not None:
+            return restored
+    return find_key_lines(segments_from_context(ctx), failing_step=failing_step_index(ctx))
+
+
+def _ranges(value: object) -> tuple[LineRange, ...]:
+    if not isinstance(value, list):
+        return ()
+    out = []
+    for item in value:
+        if isinstance(item, list) and len(item) == 2 and all(isinstance(x, int) for x in item):
+            out.append(LineRange(item[0], item[1]))
+    return tuple(out)
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    return tuple(x for x in value if isinstance(x, str)) if isinstance(value, list) else ()
+
+
+def _from_data(finding: Finding) -> KeyLines | None:
+    data = finding.data
+    last = data.get("last_line")
+    if not isinstance(last, int):
+        return None
+    section = _ranges(data.get("section"))
+    return KeyLines(
+        finding.lines,
+        _texts(data.get("texts")),
+        section[0] if section else None,
+        last,
+        _ranges(data.get("candidates")),
+        _texts(data.get("tail_texts")),
+    )
+
+
+def _to_data(found: KeyLines) -> dict[str, JSONValue]:
+    def pairs(ranges: Sequence[LineRange]) -> list[JSONValue]:
+        return [[r.start, r.end] for r in ranges]
+
+    return {
+        "texts": list[JSONValue](found.texts),
+        "section": pairs([found.section] if found.section else []),
+        "candidates": pairs(found.candidates),
+        "tail_texts": list[JSONValue](found.tail_texts),
+        "last_line": found.last_line,
+    }
+
+
+class KeyLinesAnalyzer:
+    name = "key_lines"
+
+    def analyze(self, ctx: AnalysisContext) -> list[Finding]:
+        found = find_key_lines(segments_from_context(ctx), failing_step=failing_step_index(ctx))
+        if not found.ranges:
+            return []
+        first = found.texts[0] if found.texts else ""
+        return [Finding(self.name, "key_lines", first[:200], found.ranges, _to_data(found))]
+
+
+def create(settings: Settings) -> KeyLinesAnalyzer:
+    return KeyLinesAnalyzer()

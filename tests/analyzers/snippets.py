@@ -1,0 +1,167 @@
+"""Tool output recorded on a development machine (python 3.11, pytest, javac, gcc, cargo,
+go, node/npm, pip), or written in the exact format the tool prints. Never from a data set."""
+
+from __future__ import annotations
+
+PYTEST = """\
+============================= test session starts ==============================
+collected 1 item
+
+test_cfg.py F                                                            [100%]
+
+=================================== FAILURES ===================================
+______________________________ test_parse_config _______________________________
+
+    def test_parse_config():
+>       assert parse("a=1") == {"a": 2}
+E       AssertionError: assert {'a': 1} == {'a': 2}
+E<TRAILING>
+E         Differing items:
+E         {'a': 1} != {'a': 2}
+E         Use -v to get more diff
+
+test_cfg.py:6: AssertionError
+=========================== short test summary info ============================
+FAILED test_cfg.py::test_parse_config - AssertionError: assert {'a': 1} == {'...
+1 failed in 1.30s
+""".replace("<TRAILING>", " " * 9)
+
+PYTHON_TRACEBACK = """\
+Traceback (most recent call last):
+  File "/tmp/rec/t.py", line 5, in <module>
+    load("/nonexistent/config.json")
+  File "/tmp/rec/t.py", line 3, in load
+    with open(p) as f:
+         ^^^^^^^
+FileNotFoundError: [Errno 2] No such file or directory: '/nonexistent/config.json'
+"""
+
+JAVAC = """\
+Main.java:3: error: incompatible types: String cannot be converted to int
+        int x = "hello";
+                ^
+Main.java:4: error: cannot find symbol
+        System.out.println(y);
+                           ^
+  symbol:   variable y
+  location: class Main
+2 errors
+"""
+
+GCC = """\
+bad.c: In function ‘main’:
+bad.c:2:26: error: ‘undefined_var’ undeclared (first use in this function)
+    2 | int main(void) { int x = undefined_var; return x }
+      |                          ^~~~~~~~~~~~~
+bad.c:2:26: note: each undeclared identifier is reported only once for each function it appears in
+"""
+
+CARGO = """\
+   Compiling crate1 v0.1.0 (/tmp/rec/crate1)
+error[E0425]: cannot find value `y` in this scope
+ --> src/main.rs:3:20
+  |
+3 |     println!("{}", y);
+  |                    ^
+  |
+
+For more information about this error, try `rustc --explain E0425`.
+error: could not compile `crate1` (bin "crate1") due to 1 previous error
+"""
+
+GO_TEST = """\
+=== RUN   TestAdd
+--- FAIL: TestAdd (0.00s)
+    calc_test.go:6: Add(2, 3) = -1, want 5
+FAIL
+FAIL	example.com/calc	0.003s
+FAIL
+"""
+
+NODE_ASSERT = """\
+> p@1.0.0 test
+> node test.js
+
+node:assert:90
+  throw new AssertionError(obj);
+  ^
+
+AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:
+
+2 !== 3
+
+    at Object.<anonymous> (/tmp/rec/npmproj/test.js:2:8)
+    at Module._compile (node:internal/modules/cjs/loader:1521:14)
+    at node:internal/main/run_main_module:28:49 {
+  generatedMessage: true,
+  code: 'ERR_ASSERTION',
+}
+
+Node.js v20.20.2
+"""
+
+NPM_404 = """\
+npm error code E404
+npm error 404 Not Found - GET https://registry.npmjs.org/this-package-does-not-exist-xyz
+npm error 404
+npm error 404  The requested resource 'this-package-does-not-exist-xyz@*' could not be found
+npm error A complete log of this run can be found in:\
+ /root/.npm/_logs/2026-11-27T06_27_48_002Z-debug-0.log
+"""
+
+PIP = """\
+Looking in links: /opt/wheels
+ERROR: Could not find a version that satisfies the requirement nonexistent-pkg==1.0 (from\
+ versions: none)
+ERROR: No matching distribution found for nonexistent-pkg==1.0
+"""
+
+DOCKER_BUILD = """\
+Step 4/7 : RUN pip install -r requirements.txt
+ ---> Running in 3f2a9c1b7d4e
+ERROR: Could not open requirements file: [Errno 2] No such file or directory: 'requirements.txt'
+The command '/bin/sh -c pip install -r requirements.txt' returned a non-zero code: 1
+"""
+
+GCLOUD_PERMISSION = """\
+Deploying container to Cloud Run service [api] in project [demo] region [us-central1]
+ERROR: (gcloud.run.deploy) PERMISSION_DENIED: Permission 'run.services.get' denied on\
+ resource 'namespaces/demo/services/api' (or resource may not exist).
+"""
+
+TERRAFORM = """\
+google_storage_bucket.logs: Creating...
+╷
+│ Error: Error creating bucket logs: googleapi: Error 409: Your previous request to\
+ create the named bucket succeeded and you already own it., conflict
+│
+│   with google_storage_bucket.logs,
+│   on main.tf line 12, in resource "google_storage_bucket" "logs":
+│   12: resource "google_storage_bucket" "logs" {
+│
+╵
+"""
+
+MAVEN_SUREFIRE = """\
+[INFO] Running com.example.CalcTest
+[ERROR] Tests run: 3, Failures: 1, Errors: 0, Skipped: 0, Time elapsed: 0.05 s <<<\
+ FAILURE! - in com.example.CalcTest
+[ERROR] addsNumbers(com.example.CalcTest)  Time elapsed: 0.01 s  <<< FAILURE!
+org.opentest4j.AssertionFailedError: expected: <5> but was: <-1>
+	at com.example.CalcTest.addsNumbers(CalcTest.java:12)
+"""
+
+OOM = """\
+<--- Last few GCs --->
+FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory
+"""
+
+DISK = """\
+write /var/lib/docker/tmp/GetImageBlob123: no space left on device
+cp: error writing 'build/out.bin': No space left on device
+"""
+
+TIMEOUT = """\
+Error: Timeout of 2000ms exceeded. For async tests and hooks, ensure "done()" is called
+context deadline exceeded
+"""

@@ -1,0 +1,59 @@
+"""The command-line contract: `python -m analyzers excerpt --json FILE...`."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.analyzers import snippets
+from tests.analyzers.helpers import cloudbuild_log, travis_log
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "analyzers", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_one_json_object_per_file(tmp_path: Path) -> None:
+    plain = tmp_path / "travis.log"
+    text, where = travis_log(snippets.CARGO)
+    plain.write_text(text)
+    zipped = tmp_path / "cloudbuild.log.gz"
+    cb_text, cb_where = cloudbuild_log(snippets.PYTEST)
+    zipped.write_bytes(gzip.compress(cb_text.encode()))
+    run = _run("excerpt", "--json", str(plain), str(zipped))
+    assert run.returncode == 0, run.stderr
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [r["path"] for r in rows] == [str(plain), str(zipped)]
+    for row, span in ((rows[0], where), (rows[1], cb_where)):
+        assert set(row) == {"path", "key_lines", "excerpt", "category", "fingerprint"}
+        for start, end in row["key_lines"] + row["excerpt"]:
+            assert 1 <= start <= end
+        assert row["key_lines"][0][0] >= span.start - 2
+        assert row["key_lines"][-1][1] <= span.end + 2
+        assert isinstance(row["fingerprint"], str) and len(row["fingerprint"]) == 16
+    assert rows[0]["category"] == "compile_error"
+    assert rows[1]["category"] == "test_failure"
+
+
+def test_lone_cr_counts_as_a_line_end(tmp_path: Path) -> None:
+    path = tmp_path / "progress.log"
+    path.write_bytes(b"$ make\r\n10%\r50%\r100%\r\nerror: boom\r\n")
+    row = json.loads(_run("excerpt", "--json", str(path)).stdout)
+    assert row["key_lines"] == [[5, 5]]
+
+
+def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
+    run = _run("excerpt", "--json", str(tmp_path / "nope.log"))
+    assert run.returncode == 1
+    assert "check the path" in run.stderr

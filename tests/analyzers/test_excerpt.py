@@ -1,0 +1,42 @@
+"""Excerpt: key lines with context, the failing section's end, bounded and in log order."""
+
+from __future__ import annotations
+
+import itertools
+
+from analyzers.base import LineRange
+from analyzers.excerpt import build_excerpt
+from analyzers.keylines import KeyLines
+from tests.analyzers import snippets
+from tests.analyzers.helpers import analyze_text, numbers, travis_log
+
+
+def _found(ranges: list[LineRange], last: int = 10_000) -> KeyLines:
+    return KeyLines(tuple(ranges), (), LineRange(9_000, 9_990), last, (LineRange(100, 120),))
+
+
+def test_contains_key_lines_context_and_section_end() -> None:
+    got = build_excerpt(_found([LineRange(500, 505)]))
+    lines = numbers(got)
+    assert set(range(492, 518)) <= lines  # 8 before, 12 after
+    assert set(range(9_979, 9_991)) <= lines  # the section's last lines
+    assert got == sorted(got)
+    assert all(a.end + 1 < b.start for a, b in itertools.pairwise(got))  # merged
+
+
+def test_never_more_than_150_lines() -> None:
+    got = build_excerpt(_found([LineRange(10, 400), LineRange(600, 900)]))
+    assert sum(r.size for r in got) <= 150
+    assert got[0].start <= 10 <= got[0].end  # the start of the first key block is kept
+
+
+def test_clipped_to_the_log() -> None:
+    got = build_excerpt(_found([LineRange(1, 2)], last=5))
+    assert got == [LineRange(1, 5)]
+
+
+def test_whole_log_analysis_keeps_the_failure_in_the_excerpt() -> None:
+    text, where = travis_log(snippets.CARGO, before=5_000)
+    report = analyze_text(text)
+    assert set(range(where.start, where.end + 1)) <= numbers(report.excerpt)
+    assert sum(r.size for r in report.excerpt) <= 150

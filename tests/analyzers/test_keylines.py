@@ -1,0 +1,101 @@
+"""Key lines per tool family, on recorded output inside Travis and Cloud Build shaped logs."""
+
+from __future__ import annotations
+
+import pytest
+
+from analyzers.keylines import Segment, find_key_lines, line_score
+from tests.analyzers import snippets
+from tests.analyzers.helpers import analyze_text, cloudbuild_log, numbers, travis_log
+
+# (snippet, a line that must be a key line, lines that must not)
+FAMILIES = {
+    "pytest": (
+        snippets.PYTEST,
+        "E       AssertionError: assert {'a': 1} == {'a': 2}",
+        ["collected 1 item"],
+    ),
+    "python-traceback": (snippets.PYTHON_TRACEBACK, "FileNotFoundError: [Errno 2]", []),
+    "javac": (snippets.JAVAC, "Main.java:3: error: incompatible types", []),
+    "gcc": (snippets.GCC, "bad.c:2:26: error:", []),
+    "cargo": (snippets.CARGO, "error[E0425]: cannot find value", ["   Compiling crate1"]),
+    "go-test": (snippets.GO_TEST, "--- FAIL: TestAdd", ["=== RUN   TestAdd"]),
+    "node-assert": (snippets.NODE_ASSERT, "AssertionError [ERR_ASSERTION]", ["> node test.js"]),
+    "npm": (snippets.NPM_404, "npm error 404 Not Found", []),
+    "pip": (snippets.PIP, "ERROR: No matching distribution found", ["Looking in links"]),
+    "docker": (snippets.DOCKER_BUILD, "ERROR: Could not open requirements file", []),
+    "gcloud": (snippets.GCLOUD_PERMISSION, "ERROR: (gcloud.run.deploy) PERMISSION_DENIED", []),
+    "terraform": (snippets.TERRAFORM, "│ Error: Error creating bucket", []),
+    "surefire": (
+        snippets.MAVEN_SUREFIRE,
+        "AssertionFailedError: expected: <5>",
+        ["[INFO] Running"],
+    ),
+}
+
+
+def _texts(text: str, wanted: set[int]) -> list[str]:
+    lines = text.split("\n")
+    return [lines[n - 1] for n in sorted(wanted)]
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("shape", ["travis", "cloudbuild"])
+def test_key_lines_find_the_error(family: str, shape: str) -> None:
+    snippet, must, must_not = FAMILIES[family]
+    text, where = (travis_log if shape == "travis" else cloudbuild_log)(snippet)
+    report = analyze_text(text)
+    got = numbers(report.key_lines)
+    assert got, "no key lines"
+    assert got <= set(range(where.start - 2, where.end + 3)), (got, where)
+    chosen = _texts(text, got)
+    assert any(must in line for line in chosen), chosen
+    for text_not in must_not:
+        assert not any(text_not in line for line in chosen), chosen
+    assert numbers(report.key_lines) <= numbers(report.excerpt)
+
+
+def test_python_traceback_is_returned_whole() -> None:
+    text, where = travis_log(snippets.PYTHON_TRACEBACK)
+    got = numbers(analyze_text(text).key_lines)
+    assert got == set(range(where.start, where.end + 1))
+
+
+def test_pytest_failure_block_from_header_to_location() -> None:
+    text, _ = travis_log(snippets.PYTEST)
+    chosen = _texts(text, numbers(analyze_text(text).key_lines))
+    assert chosen[0].startswith("____")
+    assert any(line.startswith("test_cfg.py:6: AssertionError") for line in chosen)
+
+
+def test_java_stack_trace_kept_with_its_exception() -> None:
+    text, _ = travis_log(snippets.MAVEN_SUREFIRE)
+    chosen = _texts(text, numbers(analyze_text(text).key_lines))
+    assert any("at com.example.CalcTest.addsNumbers" in line for line in chosen)
+
+
+def test_noise_removed_before_scoring() -> None:
+    coloured = "\x1b[31mERROR\x1b[0m: \x1b[1mbuild failed\x1b[0m"
+    segment = Segment(1, ["ok", "2026-04-23T04:08:22.8180462Z " + coloured, "done"])
+    found = find_key_lines([segment])
+    assert found.texts == ("ERROR: build failed",)
+    assert line_score("ERROR: build failed") > 0
+
+
+def test_repeated_noise_is_weighted_down() -> None:
+    noise = [f"WARNING: retrying connection error {i}" for i in range(500)]
+    lines = ["$ make", *noise, "src/app.c:10:5: error: expected ';' before '}' token"]
+    lines += ['The command "make" exited with 2.']
+    found = find_key_lines([Segment(1, lines)])
+    assert found.ranges[0].start == 502
+
+
+def test_weak_section_falls_back_to_the_commands_last_output() -> None:
+    lines = ["$ ./lint-docs", "README.md:12:Line longer than 80 characters.", ""]
+    lines += ['The command "./lint-docs" exited with 1.']
+    found = find_key_lines([Segment(10, lines)])
+    assert found.ranges[0].start == 11
+
+
+def test_empty_log_has_no_key_lines() -> None:
+    assert analyze_text("").key_lines == ()
