@@ -6,23 +6,14 @@ import uvicorn
 
 from .app import create_app
 from .jsonlog import configure_logging
+from .server import server_config
 from .settings import Settings
 
 
 def main() -> None:
     settings = Settings()
     configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,  # the gateway logs each request itself, with the key name
-        server_header=False,
-        proxy_headers=True,
-        forwarded_allow_ips="*",  # Cloud Run's front end is the only way in
-        timeout_graceful_shutdown=10,
-    )
+    uvicorn.Server(server_config(create_app(settings), settings)).run()
 
 
 if __name__ == "__main__":

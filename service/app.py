@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import anyio
 import httpx
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import Denied, authenticate
 from .errors import error_response
@@ -27,6 +28,7 @@ from .keys import (
     secret_client,
 )
 from .metrics import CONTENT_TYPE_LATEST, GatewayMetrics
+from .openapi import openapi_schema
 from .proxy import BodyTooLarge, Outcome, Proxy, read_body
 from .ratelimit import RateLimiter, retry_after_header
 from .settings import Settings
@@ -152,7 +154,17 @@ class _Gateway:
         if isinstance(admitted, Response):
             return admitted
         try:
-            body = await read_body(request, self.settings.max_body_bytes)
+            with anyio.fail_after(self.settings.body_timeout):
+                body = await read_body(request, self.settings.max_body_bytes)
+        except TimeoutError:
+            # Slow loris: a body trickling in holds a connection and a task; bounded in total.
+            self.metrics.rejections.labels("body_timeout").inc()
+            return error_response(
+                408,
+                f"request body not received within {self.settings.body_timeout:.0f}s",
+                "invalid_request_error",
+                "request_timeout",
+            )
         except BodyTooLarge:
             self.metrics.rejections.labels("too_large").inc()
             limit = self.settings.max_body_bytes
@@ -179,7 +191,17 @@ class _Gateway:
             return self.proxy.upstream_error(exc, outcome)
         if upstream.status_code != 200:
             return Response(upstream.content, upstream.status_code, media_type="application/json")
-        for entry in upstream.json().get("data", []):
+        try:
+            entries = [e for e in upstream.json()["data"] if isinstance(e, dict)]
+        except (ValueError, KeyError, TypeError):
+            _log.warning("model server's /v1/models answer is not a model list")
+            return error_response(
+                502,
+                "the model server's model list is unreadable; retry shortly",
+                "upstream_unavailable",
+                "upstream_unavailable",
+            )
+        for entry in entries:
             if entry.get("id") == model_id:
                 return JSONResponse(entry)
         return error_response(
@@ -258,6 +280,41 @@ class _FastPath:
         await response(scope, receive, send)
 
 
+class _CloseUnreadBodies:
+    """Outermost layer: a response sent before the request body was fully received (401, 403,
+    404, 408, 413, 429 ...) closes the connection. Otherwise the server keeps reading, and
+    discarding, whatever the client still sends, for as long as it sends it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        pending = headers.get(b"content-length", b"0") not in (b"0", b"") or (
+            b"transfer-encoding" in headers
+        )
+
+        async def tracking_receive() -> Message:
+            nonlocal pending
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                pending = False
+            return message
+
+        async def closing_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and pending:
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (b"connection", b"close")],
+                }
+            await send(message)
+
+        await self.app(scope, tracking_receive, closing_send)
+
+
 def _endpoint(
     handler: Callable[[Request, str], Awaitable[Response]], path: str
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -273,6 +330,8 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if gateway.proxy.client.is_closed:  # the lifespan ran before and closed the pool
+            gateway.proxy.open()
         if not await gateway.reload_keys():
             raise RuntimeError(
                 f"no API keys could be loaded from {gateway.store.source}: "
@@ -294,6 +353,7 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
     )
     app.state.gateway = gateway
     app.add_middleware(_FastPath, gateway=gateway)
+    app.add_middleware(_CloseUnreadBodies)
     for path, method in FORWARDED.items():
         app.add_api_route(
             path, _endpoint(gateway.forward, path), methods=[method], include_in_schema=False
@@ -325,9 +385,22 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
             "not_found",
         )
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # What routing refuses by itself (`OPTIONS *`, unknown methods), in the OpenAI shape.
+        gateway.metrics.rejections.labels("not_found").inc()
+        return error_response(
+            exc.status_code,
+            f"{request.method} is not served here; available: {_ROUTES_HELP}",
+            "invalid_request_error",
+            "not_found" if exc.status_code == 404 else "method_not_allowed",
+        )
+
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
         _log.exception("unhandled error", extra={"path": request.url.path})
         return error_response(500, "internal gateway error; retry", "server_error", "internal")
 
+    document = openapi_schema()
+    app.openapi = lambda: document  # type: ignore[method-assign]  # FastAPI's documented way
     return app

@@ -38,14 +38,24 @@ EXPIRED = Denied(
 NOT_ADMIN = Denied(403, "this route needs an admin key", "admin_key_required", "not_admin")
 
 
+def _wire_text(value: str) -> str:
+    """The header as the client wrote it: Starlette decodes header bytes as latin-1, keys are
+    stored as UTF-8. Bytes that are not UTF-8 are kept as surrogates (they match no key)."""
+    return value.encode("latin-1").decode("utf-8", "surrogateescape")
+
+
+_OWS = " \t"  # HTTP's optional whitespace; str.strip() would also eat latin-1 \xa0 and \x85
+
+
 def presented_key(request: Request) -> str | None:
-    header = request.headers.get("x-api-key")
+    header = request.headers.get("x-api-key", "").strip(_OWS)
     if header:
-        return header.strip()
+        return _wire_text(header)
     authorization = request.headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
+    token = token.strip(_OWS)
+    if scheme.lower() == "bearer" and token:
+        return _wire_text(token)
     return None
 
 

@@ -32,7 +32,8 @@ HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
-_DROP_REQUEST = HOP_BY_HOP | {"host", "content-length", "authorization", "x-api-key"}
+# `expect`: the gateway has read the whole body already, there is nothing left to continue.
+_DROP_REQUEST = HOP_BY_HOP | {"host", "content-length", "authorization", "x-api-key", "expect"}
 _DROP_RESPONSE = HOP_BY_HOP | {"content-length", "server", "date"}
 
 
@@ -55,6 +56,16 @@ class BodyTooLarge(Exception):
     pass
 
 
+# Status recorded (never sent: nobody is listening) when the client leaves before the answer.
+CLIENT_CLOSED = 499
+
+
+async def until_disconnect(receive: Receive) -> None:
+    """Returns once the client has gone (call only after the request body has been read)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 def _headers(pairs: list[tuple[bytes, bytes]], drop: frozenset[str]) -> list[tuple[bytes, bytes]]:
     connection_listed: set[str] = set()
     for name, value in pairs:
@@ -69,8 +80,8 @@ def _headers(pairs: list[tuple[bytes, bytes]], drop: frozenset[str]) -> list[tup
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refusing more than `limit` bytes before reading it all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
@@ -187,10 +198,20 @@ class Proxy:
             connect=connect_timeout, read=read_timeout, write=60.0, pool=read_timeout
         )
         self._timeout = timeout.as_dict()
-        self.transport = transport or httpx.AsyncHTTPTransport(limits=limits)
+        self._given_transport = transport
+        self._limits = limits
+        self._client_timeout = timeout
+        self.transport: httpx.AsyncBaseTransport
+        self.client: httpx.AsyncClient
+        self.open()
+
+    def open(self) -> None:
+        """(Re)create the upstream connection pool: at start-up, and when an app's lifespan runs
+        again after a shutdown (test clients and some servers do that), which closed the pool."""
+        self.transport = self._given_transport or httpx.AsyncHTTPTransport(limits=self._limits)
         # For the gateway's own calls (/health, model lookup); forwarding uses the transport.
         self.client = httpx.AsyncClient(
-            transport=self.transport, timeout=timeout, follow_redirects=False
+            transport=self.transport, timeout=self._client_timeout, follow_redirects=False
         )
 
     async def aclose(self) -> None:
@@ -231,6 +252,29 @@ class Proxy:
             headers=_headers(request.headers.raw, _DROP_REQUEST),
             extensions={"timeout": self._timeout},
         )
+        response: Response | None = None
+        async with anyio.create_task_group() as group:
+
+            async def watch() -> None:
+                # Until upstream answers, nothing else notices a client that leaves: without
+                # this the model server keeps working for nobody (a long non-streamed answer,
+                # or a request queued behind others).
+                await until_disconnect(request.receive)
+                outcome.disconnected = True
+                group.cancel_scope.cancel()
+
+            group.start_soon(watch)
+            response = await self._exchange(upstream_request, outcome, done)
+            group.cancel_scope.cancel()
+        if response is None:  # cancelled: the client left; the upstream request is closed
+            outcome.status = CLIENT_CLOSED
+            done(outcome)
+            return Response(status_code=CLIENT_CLOSED)
+        return response
+
+    async def _exchange(
+        self, upstream_request: httpx.Request, outcome: Outcome, done: Done
+    ) -> Response:
         try:
             # The transport directly: AsyncClient.send's auth/redirect/cookie layers add CPU
             # per request and nothing a fixed upstream needs. The response still streams.
@@ -249,7 +293,8 @@ class Proxy:
             done(outcome)
             return response
         finally:
-            await upstream.aclose()
+            with anyio.CancelScope(shield=True):
+                await upstream.aclose()
         if b'"usage"' in payload and "content-encoding" not in upstream.headers:
             _usage(payload, outcome)
         done(outcome)

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     keys_reload_seconds: float = Field(default=60.0, gt=0)
     default_rpm: int = Field(default=0, ge=0, description="requests/minute per key; 0 = unlimited")
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    # Slow-loris bounds: the whole request body, and each request's headers, must arrive in time.
+    body_timeout: float = Field(default=60.0, gt=0, description="seconds to receive a body")
+    header_timeout: float = Field(default=10.0, gt=0, description="seconds to receive headers")
+    max_header_bytes: int = Field(default=64 * 1024, gt=0, description="request line + headers")
     connect_timeout: float = Field(default=5.0, gt=0)
     # Long: a busy server can take minutes before the first token of a long prompt.
     read_timeout: float = Field(default=600.0, gt=0)

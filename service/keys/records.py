@@ -70,10 +70,21 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _presentable(key: str, name: object) -> str:
+    """A plaintext key a client can send in a header: no empty key, no surrounding whitespace
+    (HTTP strips it, so the key could never match), no control characters (not allowed)."""
+    if not key or key != key.strip() or any(ord(c) < 0x20 or ord(c) == 0x7F for c in key):
+        raise KeySetError(
+            f"the key of {name!r} is empty, has surrounding whitespace or control characters: "
+            "no client could send it; generate one with `python -m service.keys add`"
+        )
+    return key
+
+
 def _record(entry: dict[str, Any], now: datetime) -> KeyRecord:
     entry = dict(entry)
     if "key" in entry:  # plaintext allowed on input only; hashed at once
-        entry["sha256"] = digest(str(entry.pop("key")))
+        entry["sha256"] = digest(_presentable(str(entry.pop("key")), entry.get("name")))
     entry.setdefault("created", now)
     record = KeyRecord.model_validate(entry)
     updates: dict[str, Any] = {"created": _aware(record.created)}

@@ -26,7 +26,16 @@ class ReloadResult:
 
 def digest_prefix(presented: str) -> str:
     """A short digest prefix: enough to correlate attempts in logs, useless to an attacker."""
-    return hashlib.sha256(presented.encode("utf-8", "replace")).hexdigest()[:8]
+    return hashlib.sha256(_wire_bytes(presented)).hexdigest()[:8]
+
+
+def _wire_bytes(presented: str) -> bytes:
+    """The key's bytes: UTF-8, with undecodable bytes (kept as surrogates) restored as they were,
+    so two different byte strings never hash alike (errors="replace" would map both to '?')."""
+    try:
+        return presented.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no header can produce: still hash it, distinctly
+        return presented.encode("utf-8", "surrogatepass")
 
 
 class KeyStore:
@@ -84,7 +93,7 @@ class KeyStore:
 
     def authenticate(self, presented: str) -> KeyRecord | None:
         """The record whose digest matches; compares against every key (no early exit)."""
-        candidate = hashlib.sha256(presented.encode("utf-8", "replace")).digest()
+        candidate = hashlib.sha256(_wire_bytes(presented)).digest()
         found: KeyRecord | None = None
         for stored, record in self._entries:
             if hmac.compare_digest(candidate, stored):
