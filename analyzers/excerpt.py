@@ -34,7 +34,7 @@ def build_excerpt(
         wanted.append(_clip(r.start - before, r.end + after, last))
     end = found.section.end if found.section else last
     wanted.append(_clip(end - section_tail + 1, end, last))
-    for r in found.candidates[:3]:
+    for r in found.candidates[:5]:
         wanted.append(_clip(r.start - 3, r.end + 3, last))
     if not found.ranges:
         wanted.append(_clip(last - 60, last, last))

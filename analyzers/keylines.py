@@ -41,7 +41,7 @@ VOCABULARY = (
     "❌", "err!", "no such", "out of memory", "no space", "unauthorized", "forbidden", "quota",
     "violation", "mismatch", "unexpected", "not ok", "problem", "×", "must ", "doesn't",
     "does not", "not defined", "unknown", "conflict", "warning: ", "rejected", "broken",
-    "illegal", "unrecognized", "unsupported", "not allowed", "offense",
+    "illegal", "unrecognized", "unsupported", "not allowed", "offense", "** (",
 )  # fmt: skip
 _VOCAB = re.compile("|".join(re.escape(w) for w in VOCABULARY))
 
@@ -62,6 +62,7 @@ _STRONG: tuple[tuple[re.Pattern[str], float], ...] = (
     (_W(r"\b(?:FAILED|FAILURE|FAIL)\b|\bfailed\b(?! (?:with|to))|✖|✗|❌"), 4.5),
     (_W(r"^\s*\d{1,4}\) \S"), 3.5),  # numbered failure headers (mocha, rspec, phpunit, exunit)
     (_W(r"^\s*E\s{2,}\S"), 5.0),  # pytest assertion detail
+    (_W(r"^\*\* \([\w.]{1,80}\) "), 7.0),  # Elixir and Erlang: `** (RuntimeError) message`
     (_W(r"==\d{1,9}==ERROR: |\bERROR: \w{0,20}Sanitizer|: runtime error: "), 7.0),
     (_W(r"^\s*[\w./\\-]{1,300}\.\w{1,8}[:(]\d{1,7}(?:[:,]\d{1,5})?\)?:? ?(?:[A-Z]:|\w)"), 4.5),
     (
@@ -111,6 +112,8 @@ _SUMMARY = re.compile(
     r"(?:failed|failures?)|^\s*(?:Rails |Gradle )?build FAILED|^\s*info Visit",
     re.I,
 )
+# Wrapper errors: a tool reporting that something it ran failed; the cause sits below them.
+_WRAPPER = re.compile(r"failed to run custom build command|process didn't exit successfully")
 _STRONG_INTRO = re.compile(r"^\s*There (?:was|were) \d+ (?:failures?|errors?):\s*$")
 # Lines that mention failure words without reporting one.
 _NEGATIVE = re.compile(
@@ -222,6 +225,8 @@ def line_score(text: str) -> float:
         best = 1.0
     if _SUMMARY.search(head) and not _INTRO.match(head) and not _STRONG_INTRO.match(head):
         best = min(best, 2.0)
+    elif _WRAPPER.search(head):
+        best = min(best, 2.5)
     if _NEGATIVE.search(head):
         best *= 0.3
     elif "error" not in low and _WARNING.search(head):

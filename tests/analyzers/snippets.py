@@ -165,3 +165,42 @@ TIMEOUT = """\
 Error: Timeout of 2000ms exceeded. For async tests and hooks, ensure "done()" is called
 context deadline exceeded
 """
+
+# Recorded with cargo (rustc 1.95): a build script whose configure step fails (paths rewritten).
+CARGO_BUILD_SCRIPT = """\
+   Compiling bsdemo v0.1.0 (/work/demo)
+error: failed to run custom build command for `bsdemo v0.1.0 (/work/demo)`
+note: To improve backtraces for build dependencies, set the \
+CARGO_PROFILE_DEV_BUILD_OVERRIDE_DEBUG=true environment variable to enable debug information \
+generation.
+
+Caused by:
+  process didn't exit successfully: `/work/demo/target/debug/build/bsdemo-5fb0fd02/\
+build-script-build` (exit status: 101)
+  --- stdout
+  checking for gcc... no
+
+  --- stderr
+  configure: error: no acceptable C compiler found in $PATH
+
+  thread 'main' (27401) panicked at build.rs:6:32:
+  configure failed with exit status: 77
+  stack backtrace:
+     0: __rustc::rust_begin_unwind
+               at /rustc/5980761/library/std/src/panicking.rs:689:5
+     1: core::panicking::panic_fmt
+               at /rustc/5980761/library/core/src/panicking.rs:80:14
+     2: build_script_build::main
+     3: core::ops::function::FnOnce::call_once
+  note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.
+"""
+
+# Written in the format `mix run` prints for an uncaught throw or exception.
+ELIXIR = """\
+[debug] Checking entries.
+** (RuntimeError) entries not in alphabetical order: "zeta" before "alpha"
+    check.exs:9: Checker.ensure_order!/1
+    check.exs:30: anonymous fn/2 in Checker.run/1
+    (elixir 1.15.7) lib/enum.ex:2510: Enum."-reduce/3-lists^foldl/2-0-"/3
+    (elixir 1.15.7) lib/code.ex:1435: Code.require_file/2
+"""

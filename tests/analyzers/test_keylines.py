@@ -19,6 +19,12 @@ FAMILIES = {
     "javac": (snippets.JAVAC, "Main.java:3: error: incompatible types", []),
     "gcc": (snippets.GCC, "bad.c:2:26: error:", []),
     "cargo": (snippets.CARGO, "error[E0425]: cannot find value", ["   Compiling crate1"]),
+    "cargo-build-script": (
+        snippets.CARGO_BUILD_SCRIPT,
+        "configure: error: no acceptable C compiler",
+        ["   Compiling bsdemo"],
+    ),
+    "elixir": (snippets.ELIXIR, "** (RuntimeError) entries not in", ["[debug] Checking"]),
     "go-test": (snippets.GO_TEST, "--- FAIL: TestAdd", ["=== RUN   TestAdd"]),
     "node-assert": (snippets.NODE_ASSERT, "AssertionError [ERR_ASSERTION]", ["> node test.js"]),
     "npm": (snippets.NPM_404, "npm error 404 Not Found", []),
@@ -72,6 +78,19 @@ def test_java_stack_trace_kept_with_its_exception() -> None:
     text, _ = travis_log(snippets.MAVEN_SUREFIRE)
     chosen = _texts(text, numbers(analyze_text(text).key_lines))
     assert any("at com.example.CalcTest.addsNumbers" in line for line in chosen)
+
+
+def test_wrapper_error_loses_to_the_cause_below_it() -> None:
+    assert line_score("error: failed to run custom build command for `x v0.1.0`") < line_score(
+        "configure: error: no acceptable C compiler found in $PATH"
+    )
+
+
+def test_elixir_stack_kept_with_its_exception() -> None:
+    text, _ = travis_log(snippets.ELIXIR)
+    chosen = _texts(text, numbers(analyze_text(text).key_lines))
+    assert chosen[0].startswith("** (RuntimeError)")
+    assert any("Code.require_file/2" in line for line in chosen)
 
 
 def test_noise_removed_before_scoring() -> None:
