@@ -35,8 +35,11 @@ class StateUnavailable(TransientError):
 
 class FirestoreStateStore:
     def __init__(self, project: str, retention_days: float, database: str = "(default)") -> None:
+        from google.api_core.retry import Retry
         from google.cloud import firestore
 
+        # Short, bounded calls: an outage becomes a redelivery in seconds, not a 60 s hang.
+        self._rpc: dict[str, Any] = {"timeout": 5.0, "retry": Retry(maximum=1.0, timeout=8.0)}
         self._client = firestore.Client(project=project or None, database=database)
         self._collection = self._client.collection(COLLECTION)
         self._retention = timedelta(days=retention_days)
@@ -56,14 +59,14 @@ class FirestoreStateStore:
         ref = self._ref(key)
         with _transient("claim"):
             try:
-                ref.create(lease)
+                ref.create(lease, **self._rpc)
                 return True
             except gexc.Conflict:  # AlreadyExists
                 pass
-            snapshot = ref.get()
+            snapshot = ref.get(**self._rpc)
             if not snapshot.exists:
                 try:
-                    ref.create(lease)
+                    ref.create(lease, **self._rpc)
                     return True
                 except gexc.Conflict:
                     return False
@@ -73,35 +76,36 @@ class FirestoreStateStore:
                 return False
             try:  # the holder's lease ran out: take over unless someone else just did
                 option = self._client.write_option(last_update_time=snapshot.update_time)
-                ref.update(lease, option=option)
+                ref.update(lease, option=option, **self._rpc)
                 return True
             except (gexc.FailedPrecondition, gexc.NotFound):
                 return False
 
     def is_done(self, key: str) -> bool:
         with _transient("read"):
-            snapshot = self._ref(key).get()
+            snapshot = self._ref(key).get(**self._rpc)
         return bool(snapshot.exists and (snapshot.to_dict() or {}).get("state") == "done")
 
     def complete(self, key: str) -> None:
         with _transient("complete"):
             now = datetime.now(UTC)
             self._ref(key).set(
-                {"state": "done", "lease_until": None, "expire_at": now + self._retention}
+                {"state": "done", "lease_until": None, "expire_at": now + self._retention},
+                **self._rpc,
             )
 
     def release(self, key: str) -> None:
         with _transient("release"):
-            self._ref(key).delete()
+            self._ref(key).delete(**self._rpc)
 
     def get(self, key: str) -> Doc | None:
         with _transient("get"):
-            snapshot = self._ref(key).get()
+            snapshot = self._ref(key).get(**self._rpc)
         return _live(snapshot.to_dict() if snapshot.exists else None)
 
     def put(self, key: str, doc: Doc, ttl_s: float | None = None) -> None:
         with _transient("put"):
-            self._ref(key).set({"doc": doc, "expire_at": self._expiry(ttl_s)})
+            self._ref(key).set({"doc": doc, "expire_at": self._expiry(ttl_s)}, **self._rpc)
 
     def update(
         self, key: str, change: Callable[[Doc | None], Doc], ttl_s: float | None = None
@@ -113,14 +117,14 @@ class FirestoreStateStore:
         ref = self._ref(key)
 
         def attempt() -> Doc:
-            snapshot = ref.get()
+            snapshot = ref.get(**self._rpc)
             new = change(_live(snapshot.to_dict() if snapshot.exists else None))
             data = {"doc": new, "expire_at": self._expiry(ttl_s)}
             if snapshot.exists:
                 option = self._client.write_option(last_update_time=snapshot.update_time)
-                ref.update(data, option=option)
+                ref.update(data, option=option, **self._rpc)
             else:
-                ref.create(data)
+                ref.create(data, **self._rpc)
             return new
 
         with _transient("update"):
