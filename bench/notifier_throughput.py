@@ -47,7 +47,10 @@ def drive(url: str, bodies: list[dict[str, Any]], clients: int) -> tuple[float, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--clients", default="1,2,4,8,16",
+        help="concurrent clients; several (comma-separated) find the saturation point",
+    )  # fmt: skip
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     pubsub = start_emulator("pubsub", tmp / "pubsub.log")
@@ -66,29 +69,59 @@ def main() -> None:
         "REPORT_TOPIC": REPORTS,
     }
     rows = []
+    curves: dict[str, list[tuple[int, float]]] = {}
     processes: list[Process] = [pubsub, firestore]
     try:
         for store in ("memory", "firestore"):
             function = start_function({**base, "STATE_STORE": store}, tmp / f"{store}.log")
             processes.append(function)
-            bodies = []
-            for _ in range(args.events + args.clients):
-                build = fixture_build("pytest-failure", options={"logging": "GCS_ONLY"})
-                serve_log(gcs, build, "pytest-failure")
-                bodies.append(push_body(build))
-            drive(function.url, bodies[: args.clients], args.clients)  # warm-up
-            rate, latencies, errors = drive(function.url, bodies[args.clients :], args.clients)
-            analyzers = os.environ.get("ANALYZERS", "default rules analyzers")
-            rows.append([f"{store} store", analyzers, rate, median(latencies),
-                         percentile(latencies, 95), errors])  # fmt: skip
+            for clients in [int(c) for c in args.clients.split(",")]:
+                bodies = []
+                for _ in range(args.events + clients):
+                    build = fixture_build("pytest-failure", options={"logging": "GCS_ONLY"})
+                    serve_log(gcs, build, "pytest-failure")
+                    bodies.append(push_body(build))
+                drive(function.url, bodies[:clients], clients)  # warm-up
+                rate, latencies, errors = drive(function.url, bodies[clients:], clients)
+                rows.append([f"{store} store", clients, rate, median(latencies),
+                             percentile(latencies, 95), errors])  # fmt: skip
+                curves.setdefault(store, []).append((clients, rate))
             function.stop()
     finally:
         for process in processes:
             process.stop()
         gcs.stop()
-    print(f"## Notifier throughput ({args.events} events, {args.clients} concurrent clients, "
+    analyzers = os.environ.get("ANALYZERS", "default rules analyzers")
+    print(f"## Notifier throughput ({args.events} events per row, {analyzers}, "
           "one function instance)\n")  # fmt: skip
-    print(table(["state", "analyzers", "events/s", "p50 ms", "p95 ms", "errors"], rows))
+    print(table(["state", "clients", "events/s", "p50 ms", "p95 ms", "errors"], rows))
+    for store, points in curves.items():
+        best = max(points, key=lambda p: p[1])
+        print(f"\n{store}: saturates at {best[1]:.1f} events/s with {best[0]} clients")
+    plot(curves, "notifier_throughput.png", "clients", "events/s")
+
+
+def plot(curves: dict[str, list[tuple[int, float]]], name: str, x: str, y: str) -> None:
+    """A PNG under bench/results/ when matplotlib is installed (pip install -e .[bench])."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(matplotlib not installed: no plot)")
+        return
+    out = Path(__file__).resolve().parent / "results"
+    out.mkdir(exist_ok=True)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, points in curves.items():
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / name)
+    print(f"plot: bench/results/{name}")
 
 
 if __name__ == "__main__":
