@@ -190,6 +190,11 @@ class ReportTemplate:
         return self.template.render(context(report)).strip()
 
 
+def load_optional(path: str, target: Target, setting: str) -> ReportTemplate | None:
+    """The template at `path`, or None when the setting is empty (the built-in layout)."""
+    return load(path, target, setting) if path else None
+
+
 def load(path: str, target: Target, setting: str) -> ReportTemplate:
     """Compile and test-render the template at `path`; a `ConfigError` says what is wrong."""
     file = Path(path).expanduser().resolve()

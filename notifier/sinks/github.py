@@ -256,11 +256,7 @@ def create(settings: Settings, own: GitHubSettings | None = None) -> GitHubSink:
     token = secret(required(own.github_token, "GITHUB_TOKEN", "github"), "GITHUB_TOKEN")
     if not token:
         raise ConfigError("GITHUB_TOKEN resolved to an empty secret: store the token in it")
-    template = (
-        templates.load(own.github_template, "markdown", "GITHUB_TEMPLATE")
-        if own.github_template
-        else None
-    )
+    template = templates.load_optional(own.github_template, "markdown", "GITHUB_TEMPLATE")
     return GitHubSink(
         token,
         api_url=http_url(own.github_api_url, "GITHUB_API_URL"),

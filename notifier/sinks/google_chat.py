@@ -252,11 +252,7 @@ def create(settings: Settings, own: GoogleChatSettings | None = None) -> GoogleC
     own = own or GoogleChatSettings()
     env = "GOOGLE_CHAT_WEBHOOK_URL"
     url = http_url(secret(required(own.google_chat_webhook_url, env, "google_chat"), env), env)
-    template = (
-        templates.load(own.google_chat_template, "chat", "GOOGLE_CHAT_TEMPLATE")
-        if own.google_chat_template
-        else None
-    )
+    template = templates.load_optional(own.google_chat_template, "chat", "GOOGLE_CHAT_TEMPLATE")
     return GoogleChatSink(
         url,
         template=template,

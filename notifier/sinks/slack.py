@@ -275,11 +275,7 @@ def create(settings: Settings, own: SlackSettings | None = None) -> SlackSink:
         secret(required(own.slack_webhook_url, "SLACK_WEBHOOK_URL", "slack"), "SLACK_WEBHOOK_URL"),
         "SLACK_WEBHOOK_URL",
     )
-    template = (
-        templates.load(own.slack_template, "slack", "SLACK_TEMPLATE")
-        if own.slack_template
-        else None
-    )
+    template = templates.load_optional(own.slack_template, "slack", "SLACK_TEMPLATE")
     return SlackSink(
         url, template=template, deadline_s=own.slack_deadline_s, key_lines=own.slack_key_lines
     )
