@@ -41,7 +41,8 @@ VOCABULARY = (
     "❌", "err!", "no such", "out of memory", "no space", "unauthorized", "forbidden", "quota",
     "violation", "mismatch", "unexpected", "not ok", "problem", "×", "must ", "doesn't",
     "does not", "not defined", "unknown", "conflict", "warning: ", "rejected", "broken",
-    "illegal", "unrecognized", "unsupported", "not allowed", "offense", "** (",
+    "illegal", "unrecognized", "unsupported", "not allowed", "offense", "** (", "exceeded",
+    "issues", "[-] ",
 )  # fmt: skip
 _VOCAB = re.compile("|".join(re.escape(w) for w in VOCABULARY))
 
@@ -62,12 +63,18 @@ _STRONG: tuple[tuple[re.Pattern[str], float], ...] = (
     (_W(r"\b(?:FAILED|FAILURE|FAIL)\b|\bfailed\b(?! (?:with|to))|✖|✗|❌"), 4.5),
     (_W(r"^\s*\d{1,4}\) \S"), 3.5),  # numbered failure headers (mocha, rspec, phpunit, exunit)
     (_W(r"^\s*E\s{2,}\S"), 5.0),  # pytest assertion detail
-    (_W(r"^\*\* \([\w.]{1,80}\) "), 7.0),  # Elixir and Erlang: `** (RuntimeError) message`
+    (_W(r"^\s*\*\* \([\w.]{1,80}\) "), 7.0),  # Elixir and Erlang: `** (RuntimeError) message`
+    (_W(r"^\s*\[-\] \S"), 6.0),  # Pester's failed test
+    (
+        _W(r"\b(?:limit|quota|threshold|budget)\b.{0,80}\bexceeded\b|\bexceeded\b.{0,40}\blimit"),
+        4.5,
+    ),
     (_W(r"==\d{1,9}==ERROR: |\bERROR: \w{0,20}Sanitizer|: runtime error: "), 7.0),
     (_W(r"^\s*[\w./\\-]{1,300}\.\w{1,8}[:(]\d{1,7}(?:[:,]\d{1,5})?\)?:? ?(?:[A-Z]:|\w)"), 4.5),
     (
         _W(
-            r"^\s*(?:There (?:was|were) \d+ (?:failures?|errors?)|Failures|Errors|Offenses):\s*$",
+            r"^\s*(?:There (?:was|were) \d+ (?:failures?|errors?)|Failures|Errors|Offenses|Issues)"
+            r"\s*(?::|:-?\()\s*$|^\s*\d+ failing\s*$",
             re.I,
         ),
         7.5,
@@ -114,7 +121,9 @@ _SUMMARY = re.compile(
 )
 # Wrapper errors: a tool reporting that something it ran failed; the cause sits below them.
 _WRAPPER = re.compile(r"failed to run custom build command|process didn't exit successfully")
-_STRONG_INTRO = re.compile(r"^\s*There (?:was|were) \d+ (?:failures?|errors?):\s*$")
+_STRONG_INTRO = re.compile(
+    r"^\s*There (?:was|were) \d+ (?:failures?|errors?):\s*$|^\s*\d+ failing\s*$"
+)
 # Lines that mention failure words without reporting one.
 _NEGATIVE = re.compile(
     r"\b(?:0|no|zero) (?:errors?|failures?|failed|failing)\b"
@@ -168,9 +177,10 @@ _ERROR_TAGS = frozenset(
 _HEADER_END = re.compile(r"(?::|!|\bFAILED|\[FAIL\]|\bFAIL|✖|✗|×)\s*$")
 # "There were 2 failures:", "Failures:", "Offenses:": the block below is the failure list.
 _INTRO = re.compile(
-    r"^\s*(?:There (?:was|were) \d+ (?:failures?|errors?)|Failures|Errors|Offenses|Failed tests?"
-    r"|Failing tests?|Summary of all failing tests|FAILURES|ERRORS)\s*:?\s*$"
-    r"|^\s*={3,} (?:FAILURES|ERRORS) ={3,}\s*$",
+    r"^\s*(?:There (?:was|were) \d+ (?:failures?|errors?)|Failures|Errors|Offenses|Issues"
+    r"|Failed tests?|Failing tests?|Summary of all failing tests|FAILURES|ERRORS)"
+    r"\s*(?::|:-?\(|!)?\s*$"
+    r"|^\s*={3,} (?:FAILURES|ERRORS) ={3,}\s*$|^\s*\d+ failing\s*$",
     re.I,
 )
 _INTRO_STOP = re.compile(
@@ -178,6 +188,12 @@ _INTRO_STOP = re.compile(
     r"|={3,}|Ran \d+ tests?|FAILED \(|Failed examples:|rspec |rails test |To re-run)"
 )
 _PY_LOCATION = re.compile(r"^[\w./-]{1,300}\.py:\d{1,7}: \w{0,80}(?:Error|Exception)")
+# A test that passed: never part of a failure's block.
+_PASS = re.compile(r"^\s*(?:\[\+\]|✓|✔|√|PASS(?:ED)?\b|ok \d|--- PASS)")
+_LIST_ITEM = re.compile(r"^\s*(?:\d{1,4}[).]|[>*•-] |\S{1,300}[:(]\d)")
+_CHAIN = re.compile(
+    r"^(?:During handling of the above exception|The above exception was the direct cause)"
+)
 _SEPARATOR = re.compile(r"^\s*(?:_{3,}|={3,}|-{3,}) ?.{0,300}(?:_{3,}|={3,}|-{3,})\s*$")
 
 
@@ -227,7 +243,7 @@ def line_score(text: str) -> float:
         best = min(best, 2.0)
     elif _WRAPPER.search(head):
         best = min(best, 2.5)
-    if _NEGATIVE.search(head):
+    if _NEGATIVE.search(head) and not _is_exception(head):
         best *= 0.3
     elif "error" not in low and _WARNING.search(head):
         best *= 0.5
@@ -488,7 +504,7 @@ def _expand(lines: list[_Line], a: int) -> tuple[int, int]:
                     continue
             break
         t2, b2 = _split_tag(text)
-        if t2 != tag or _TERMINAL.match(text) or _SEPARATOR.match(text):
+        if t2 != tag or _TERMINAL.match(text) or _SEPARATOR.match(text) or _PASS.match(b2):
             break
         if not (
             _continues(b2, top_indent)
@@ -503,7 +519,30 @@ def _expand(lines: list[_Line], a: int) -> tuple[int, int]:
                 break
         hi = i
         i += 1
+    if body.startswith("Traceback") or _is_exception(body) or lo < a:
+        hi = _chained(lines, hi)
     return _trim(lines, lo, hi)
+
+
+def _chained(lines: list[_Line], hi: int) -> int:
+    """Python prints a chain of exceptions as tracebacks joined by one sentence: one block."""
+    for _ in range(5):
+        j = _next_text(lines, hi + 1, 3)
+        if j is None or not _CHAIN.match(lines[j].text):
+            break
+        k = _next_text(lines, j + 1, 3)
+        if k is None or not lines[k].text.startswith("Traceback"):
+            break
+        hi = _expand(lines, k)[1]
+    return hi
+
+
+def _next_text(lines: list[_Line], i: int, blanks: int) -> int | None:
+    """Index of the first non-blank line from `i`, skipping at most `blanks` blank lines."""
+    for j in range(i, min(len(lines), i + blanks + 1)):
+        if lines[j].text:
+            return j
+    return None
 
 
 def _intro_block(lines: list[_Line], a: int) -> tuple[int, int]:
@@ -518,6 +557,7 @@ def _intro_block(lines: list[_Line], a: int) -> tuple[int, int]:
     hi = lo
     blanks = 0
     i = lo
+    intro_indent = _indent(lines[a].text)
     while i < n and i - lo < MAX_INTRO_LINES:
         text = lines[i].text
         if not text:
@@ -526,9 +566,16 @@ def _intro_block(lines: list[_Line], a: int) -> tuple[int, int]:
                 break
             i += 1
             continue
-        blanks = 0
         if _INTRO_STOP.match(text) or _TERMINAL.match(text) or _SECTION_START.match(text):
             break
+        if (
+            blanks >= (2 if double else 1)
+            and _indent(text) <= intro_indent
+            and lines[i].score == 0
+            and not _LIST_ITEM.match(text)
+        ):
+            break  # past a gap, plain output at the intro's own level is not in the list
+        blanks = 0
         hi = i
         i += 1
     return _trim(lines, lo, hi)
@@ -589,7 +636,7 @@ def _up_block(lines: list[_Line], a: int, base: int, tag: str) -> int:
             i -= 1
             continue
         t2, text = _split_tag(raw_text)
-        if t2 != tag or _TERMINAL.match(text) or _SECTION_START.match(text):
+        if t2 != tag or _TERMINAL.match(text) or _SECTION_START.match(text) or _PASS.match(text):
             break
         ind = _indent(text)
         if base > 0 and ind >= base and not _COMMAND.match(text) and not _SUMMARY.search(text):

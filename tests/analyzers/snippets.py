@@ -204,3 +204,109 @@ ELIXIR = """\
     (elixir 1.15.7) lib/enum.ex:2510: Enum."-reduce/3-lists^foldl/2-0-"/3
     (elixir 1.15.7) lib/code.ex:1435: Code.require_file/2
 """
+
+# Recorded with python 3.11: an exception raised while handling another, chained with `from`.
+PYTHON_CHAINED = """\
+Traceback (most recent call last):
+  File "/tmp/chain.py", line 6, in load
+    with open(path) as handle:
+         ^^^^^^^^^^
+FileNotFoundError: [Errno 2] No such file or directory: 'settings.json'
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "/tmp/chain.py", line 14, in main
+    load("settings.json")
+  File "/tmp/chain.py", line 9, in load
+    raise RuntimeError(f"config {path} missing") from err
+RuntimeError: config settings.json missing
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File "/tmp/chain.py", line 19, in <module>
+    main()
+  File "/tmp/chain.py", line 16, in main
+    raise SystemExit(int("x"))
+                     ^^^^^^^^
+ValueError: invalid literal for int() with base 10: 'x'
+"""
+
+# Written in the format `mix test` (ExUnit) prints for a failing test: the failure is indented.
+EXUNIT = """\
+..........
+
+  1) test parses the header (Parser.HeaderTest)
+     test/parser/header_test.exs:12
+     ** (ArgumentError) argument error
+     stacktrace:
+       :erlang.binary_to_integer("x1")
+       test/parser/header_test.exs:14: (test)
+
+..............................
+
+Finished in 1.2 seconds (0.3s async, 0.9s sync)
+42 tests, 1 failure
+
+Randomized with seed 731904
+"""
+
+# Written in the format mocha's spec reporter prints: the failures are listed below "N failing".
+MOCHA = """\
+  parser
+    ✓ reads a header
+    1) rejects an empty body
+
+
+  1 passing (12ms)
+  1 failing
+
+  1) parser
+       rejects an empty body:
+     AssertionError [ERR_ASSERTION]: Missing expected exception.
+      at Context.<anonymous> (test/parser.test.js:14:12)
+      at process.processImmediate (node:internal/timers:478:21)
+
+"""
+
+# Written in the format Pester (PowerShell) prints: `[-]` marks a failed test.
+PESTER = """\
+Describing Export-Report
+  Context Writing files
+    [+] creates the output folder 41ms
+    [-] writes a summary 12ms
+      Expected 'summary.xml' to exist, but it was not found.
+      at <ScriptBlock>, /build/tests/Export.Tests.ps1: line 22
+    [+] overwrites an existing file 8ms
+Tests completed in 1.02s
+Tests Passed: 2, Failed: 1, Skipped: 0, Pending: 0, Inconclusive: 0
+"""
+
+# Written in the format awesome_bot (a link checker) prints: no error word at all.
+AWESOME_BOT = """\
+Checking URLs: ✓✓✓x✓
+Checking white listed URLs: ✓
+
+> White listed:
+  1. [L0012] 200 https://example.org/badge.svg
+
+Issues :-(
+> Links
+  1. [L0153] 404 https://example.com/gone
+> Dupes
+  None ✓
+
+Wrote results to ab-results-README.md.json
+Wrote filtered results to ab-results-README.md-filtered.json
+"""
+
+# Written in the format size-limit prints when a bundle is too big.
+SIZE_LIMIT = """\
+  Package size limit has exceeded by 4.72 KB
+  Size limit:   110 KB
+  Package size: 114.72 KB with all dependencies, minified and gzipped
+
+  Try to reduce size or increase limit in "size-limit" section of package.json
+error Command failed with exit code 3.
+"""

@@ -37,6 +37,12 @@ FAMILIES = {
         "AssertionFailedError: expected: <5>",
         ["[INFO] Running"],
     ),
+    "python-chained": (snippets.PYTHON_CHAINED, "ValueError: invalid literal", []),
+    "exunit": (snippets.EXUNIT, "** (ArgumentError) argument error", ["Randomized with seed"]),
+    "mocha": (snippets.MOCHA, "Missing expected exception", ["✓ reads a header"]),
+    "pester": (snippets.PESTER, "[-] writes a summary", ["[+] creates"]),
+    "awesome_bot": (snippets.AWESOME_BOT, "404 https://example.com/gone", ["Wrote results"]),
+    "size-limit": (snippets.SIZE_LIMIT, "limit has exceeded", []),
 }
 
 
@@ -65,6 +71,19 @@ def test_python_traceback_is_returned_whole() -> None:
     text, where = travis_log(snippets.PYTHON_TRACEBACK)
     got = numbers(analyze_text(text).key_lines)
     assert got == set(range(where.start, where.end + 1))
+
+
+def test_chained_python_tracebacks_are_one_block() -> None:
+    text, where = travis_log(snippets.PYTHON_CHAINED)
+    got = numbers(analyze_text(text).key_lines)
+    assert got == set(range(where.start, where.end + 1))
+
+
+def test_the_list_under_an_intro_line_is_the_block() -> None:
+    text, _ = travis_log(snippets.MOCHA)
+    chosen = _texts(text, numbers(analyze_text(text).key_lines))
+    assert chosen[0].strip() == "1) parser"
+    assert any("test/parser.test.js:14:12" in line for line in chosen)
 
 
 def test_pytest_failure_block_from_header_to_location() -> None:
