@@ -21,37 +21,58 @@ def build_excerpt(
     found: KeyLines,
     *,
     max_lines: int = MAX_LINES,
-    before: int = 10,
+    before: int = 5,
     after: int = 25,
-    section_tail: int = 50,
+    section_tail: int = 30,
+    bridge: int = 25,
 ) -> list[LineRange]:
-    """Ranges to show, in priority order until `max_lines` is spent, then in log order."""
+    """Ranges to show, in priority order until `max_lines` is spent, then in log order:
+    the key lines, the failing section's end, the first runner-up block, the other ones."""
     last = found.last_line
     if last < 1:
         return []
-    wanted: list[LineRange] = []
-    for r in found.ranges:
-        wanted.append(_clip(r.start - before, r.end + after, last))
-    end = found.section.end if found.section else last
-    wanted.append(_clip(end - section_tail + 1, end, last))
-    for r in found.candidates[:5]:
-        wanted.append(_clip(r.start - 3, r.end + 3, last))
+    wanted = [_clip(r.start - before, r.end + after, last) for r in found.ranges]
     if not found.ranges:
         wanted.append(_clip(last - 60, last, last))
+    end = found.section.end if found.section else last
+    wanted.append(_clip(end - section_tail + 1, end, last))
+    for k, r in enumerate(found.candidates[:5]):
+        if k == 0:
+            wanted.append(_clip(r.start - 3, min(r.end, r.start + 60) + 10, last))
+        else:
+            wanted.append(_clip(r.start - 3, r.end + 3, last))
     chosen: list[LineRange] = []
     for r in wanted:
         trial = merge_ranges([*chosen, r])
-        used = sum(x.size for x in trial)
-        if used <= max_lines:
+        bridged = _bridge(trial, bridge)
+        if _size(bridged) <= max_lines:
+            chosen = bridged
+            continue
+        if _size(trial) <= max_lines:
             chosen = trial
             continue
-        room = max_lines - sum(x.size for x in chosen)
+        room = max_lines - _size(chosen)
         if room > 0:
             # Keep the start of an over-long range: a block's first lines say the most.
             chosen = merge_ranges([*chosen, LineRange(r.start, r.start + room - 1)])
             chosen = _cap(chosen, max_lines)
         break
     return chosen
+
+
+def _bridge(ranges: list[LineRange], gap: int) -> list[LineRange]:
+    """Join ranges a few lines apart: one block reads better than two fragments."""
+    out: list[LineRange] = []
+    for r in ranges:
+        if out and r.start - out[-1].end - 1 <= gap:
+            out[-1] = LineRange(out[-1].start, max(out[-1].end, r.end))
+        else:
+            out.append(r)
+    return out
+
+
+def _size(ranges: list[LineRange]) -> int:
+    return sum(r.size for r in ranges)
 
 
 def _clip(start: int, end: int, last: int) -> LineRange:

@@ -31,6 +31,7 @@ EARLY_WINDOW = 300
 WEAK_SECTION = 4.0
 LAST_OUTPUT_LINES = 40
 PARAGRAPH_SCORE = 12.0
+FIRST_SHARE = 0.3
 
 # Cheap pre-filter: a line without any of these words is never an anchor.
 VOCABULARY = (
@@ -322,6 +323,14 @@ def find_key_lines(
     key = [LineRange(lines[lo].number, lines[hi].number)]
     texts = tuple(line.text for line in lines[lo : hi + 1] if line.text)
     runners = _runner_ups(lines, lo, hi)
+    first = next((i for i in range(s_lo, lo) if lines[i].score >= best * FIRST_SHARE), None)
+    if first is not None:
+        # The section's first error leads the runner-ups: when the best block is a summary,
+        # the failure it sums up was usually printed first.
+        f_lo, f_hi = _expand(lines, first)
+        early = LineRange(lines[f_lo].number, lines[f_hi].number)
+        others = [r for r in runners if r.end < early.start or r.start > early.end]
+        runners = [early, *others][: len(runners) or 1]
     return KeyLines(tuple(key), texts, sect_range, last, tuple(runners), tail)
 
 

@@ -18,10 +18,21 @@ def _found(ranges: list[LineRange], last: int = 10_000) -> KeyLines:
 def test_contains_key_lines_context_and_section_end() -> None:
     got = build_excerpt(_found([LineRange(500, 505)]))
     lines = numbers(got)
-    assert set(range(492, 518)) <= lines  # 8 before, 12 after
+    assert set(range(495, 531)) <= lines  # 5 before, 25 after
     assert set(range(9_979, 9_991)) <= lines  # the section's last lines
     assert got == sorted(got)
     assert all(a.end + 1 < b.start for a, b in itertools.pairwise(got))  # merged
+
+
+def test_the_first_runner_up_is_shown_whole_and_near_ranges_are_joined() -> None:
+    found = KeyLines(
+        (LineRange(500, 505),), (), None, 10_000, (LineRange(100, 120), (LineRange(7_000, 7_030)))
+    )
+    lines = numbers(build_excerpt(found))
+    assert set(range(97, 131)) <= lines  # its block, 3 before and 10 after
+    assert set(range(6_997, 7_034)) <= lines and 6_990 not in lines  # later ones: 3 around
+    near = KeyLines((LineRange(500, 505), LineRange(545, 550)), (), None, 10_000)
+    assert set(range(495, 576)) <= numbers(build_excerpt(near))  # the 14-line gap is bridged
 
 
 def test_never_more_than_150_lines() -> None:
