@@ -60,6 +60,14 @@ _STRONG: tuple[tuple[re.Pattern[str], float], ...] = (
     (_W(r"^\s*(?:npm ERR!|npm error|ERR!)"), 3.0),
     (_W(r"panicked at|^panic: |Segmentation fault|core dumped|\bKilled\b|[Oo]ut of memory"), 6.0),
     (_W(r"No space left on device|Permission denied|command not found|No such file or dir"), 5.5),
+    (
+        _W(
+            r"from lock ?file\b|\bin sync\b.{0,80}lock|lock ?file.{0,60}\b(?:needs to be updated"
+            r"|not up to date|out of date|out of sync|changed significantly)",
+            re.I,
+        ),
+        5.5,
+    ),
     (_W(r"^\s*(?:✖|✗|×|❌|(?:FAIL|FAILED|FAILURE|not ok)\b)|--- FAIL:|\[FAIL(?:ED)?\]"), 6.0),
     (_W(r"\b(?:FAILED|FAILURE|FAIL)\b|\bfailed\b(?! (?:with|to))|✖|✗|❌"), 4.5),
     (_W(r"^\s*\d{1,4}\) \S"), 3.5),  # numbered failure headers (mocha, rspec, phpunit, exunit)
@@ -191,6 +199,8 @@ _INTRO_STOP = re.compile(
 _PY_LOCATION = re.compile(r"^[\w./-]{1,300}\.py:\d{1,7}: \w{0,80}(?:Error|Exception)")
 # A test that passed: never part of a failure's block.
 _PASS = re.compile(r"^\s*(?:\[\+\]|✓|✔|√|PASS(?:ED)?\b|ok \d|--- PASS)")
+# A command's help text, printed after a usage error: never part of the error's block.
+_HELP = re.compile(r"^\s*(?:[Uu]sage|USAGE|Synopsis|Options):")
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,4}[).]|[>*•-] |\S{1,300}[:(]\d)")
 _CHAIN = re.compile(
     r"^(?:During handling of the above exception|The above exception was the direct cause)"
@@ -472,6 +482,8 @@ def _expand(lines: list[_Line], a: int) -> tuple[int, int]:
         while lo > 0 and a - lo < MAX_BLOCK_LINES and _same_tag(lines, lo - 1, tag):
             lo -= 1
         while hi + 1 < n and hi - a < MAX_BLOCK_LINES and _same_tag(lines, hi + 1, tag):
+            if _HELP.match(_split_tag(lines[hi + 1].text)[1]):
+                break
             hi += 1
         if tag == "E":
             lo, hi = _separated_block(lines, lo, hi)
@@ -514,6 +526,8 @@ def _expand(lines: list[_Line], a: int) -> tuple[int, int]:
             break
         t2, b2 = _split_tag(text)
         if t2 != tag or _TERMINAL.match(text) or _SEPARATOR.match(text) or _PASS.match(b2):
+            break
+        if _HELP.match(b2):
             break
         if not (
             _continues(b2, top_indent)
@@ -679,6 +693,8 @@ def _absorb_neighbours(lines: list[_Line], lo: int, hi: int, best: float) -> tup
         grown = False
         for j in range(hi + 1, min(len(lines), hi + 4)):
             text = lines[j].text
+            if _HELP.match(_split_tag(text)[1]):
+                break
             if lines[j].score >= best * 0.5 and not (
                 _TERMINAL.match(text) or _SUMMARY.search(text)
             ):
