@@ -339,8 +339,8 @@ def find_key_lines(
         # the failure it sums up was usually printed first.
         f_lo, f_hi = _expand(lines, first)
         early = LineRange(lines[f_lo].number, lines[f_hi].number)
-        others = [r for r in runners if r.end < early.start or r.start > early.end]
-        runners = [early, *others][: len(runners) or 1]
+        apart = [r for r in runners if r.end < early.start or r.start > early.end]
+        runners = [early, *apart][: len(runners) or 1]
     return KeyLines(tuple(key), texts, sect_range, last, tuple(runners), tail)
 
 
