@@ -53,6 +53,37 @@ def cloudbuild_log(snippet: str, step: int = 1, step_id: str = "test") -> tuple[
     return "\n".join(lines) + "\n", LineRange(start, start + len(body) - 1)
 
 
+def github_actions_log(snippet: str, command: str = "make test") -> tuple[str, LineRange]:
+    """A GitHub Actions job log: every line timestamped, the step in a group, `##[error]` last."""
+
+    def stamp(i: int, text: str) -> str:
+        return f"2026-04-23T04:08:{i % 60:02d}.8180462Z {text}"
+
+    lines = [stamp(i, text) for i, text in enumerate(filler(200, seed=3))]
+    lines += [stamp(0, f"##[group]Run {command}"), stamp(0, command), stamp(0, "##[endgroup]")]
+    body = snippet.rstrip("\n").split("\n")
+    start = len(lines) + 1
+    lines += [stamp(i, text) for i, text in enumerate(body)]
+    lines.append(stamp(0, "##[error]Process completed with exit code 1."))
+    return "\n".join(lines) + "\n", LineRange(start, start + len(body) - 1)
+
+
+def gitlab_log(snippet: str, command: str = "make test") -> tuple[str, LineRange]:
+    """A GitLab CI job log: ANSI section markers, `$ command`, then `ERROR: Job failed`."""
+    lines = ["\x1b[0KRunning with gitlab-runner 17.5.0 (1a2b3c4d)\x1b[0;m"]
+    lines += filler(150, seed=4)
+    lines.append(
+        "section_start:1732700000:step_script\r\x1b[0K\x1b[0K\x1b[36;1mExecuting step\x1b[0;m"
+    )
+    lines.append(f"\x1b[32;1m$ {command}\x1b[0;m")
+    body = snippet.rstrip("\n").split("\n")
+    start = sum(1 + line.count("\r") for line in lines) + 1  # a lone `\r` ends a line too
+    lines += body
+    lines.append("section_end:1732700042:step_script\r\x1b[0K")
+    lines.append("\x1b[31;1mERROR: Job failed: exit code 1\x1b[0;m")
+    return "\n".join(lines) + "\n", LineRange(start, start + len(body) - 1)
+
+
 def analyze_text(text: str, chunk: int = 4096) -> LogReport:
     data = text.encode()
     return analyze_chunks([data[i : i + chunk] for i in range(0, len(data), chunk)])

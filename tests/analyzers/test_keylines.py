@@ -5,8 +5,16 @@ from __future__ import annotations
 import pytest
 
 from analyzers.keylines import Segment, find_key_lines, line_score
+from notifier.buildlog import split_lines
 from tests.analyzers import snippets
-from tests.analyzers.helpers import analyze_text, cloudbuild_log, numbers, travis_log
+from tests.analyzers.helpers import (
+    analyze_text,
+    cloudbuild_log,
+    github_actions_log,
+    gitlab_log,
+    numbers,
+    travis_log,
+)
 
 # (snippet, a line that must be a key line, lines that must not)
 FAMILIES = {
@@ -46,16 +54,25 @@ FAMILIES = {
 }
 
 
+# The same tool output inside the logs of different CI systems.
+SHAPES = {
+    "travis": travis_log,
+    "cloudbuild": cloudbuild_log,
+    "github-actions": github_actions_log,
+    "gitlab": gitlab_log,
+}
+
+
 def _texts(text: str, wanted: set[int]) -> list[str]:
-    lines = text.split("\n")
+    lines = [line.decode() for line in split_lines(text.encode())]  # DESIGN.md's numbering
     return [lines[n - 1] for n in sorted(wanted)]
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-@pytest.mark.parametrize("shape", ["travis", "cloudbuild"])
+@pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_key_lines_find_the_error(family: str, shape: str) -> None:
     snippet, must, must_not = FAMILIES[family]
-    text, where = (travis_log if shape == "travis" else cloudbuild_log)(snippet)
+    text, where = SHAPES[shape](snippet)
     report = analyze_text(text)
     got = numbers(report.key_lines)
     assert got, "no key lines"
