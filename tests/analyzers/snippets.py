@@ -3,6 +3,8 @@ go, node/npm, pip), or written in the exact format the tool prints. Never from a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 PYTEST = """\
 ============================= test session starts ==============================
 collected 1 item
@@ -310,3 +312,8 @@ SIZE_LIMIT = """\
   Try to reduce size or increase limit in "size-limit" section of package.json
 error Command failed with exit code 3.
 """
+
+# Recorded with npm 10 (`npm ci` with a stale lock file): the error, then the whole help text.
+NPM_CI_LOCKFILE = (
+    Path(__file__).resolve().parents[2] / "fixtures" / "builds" / "npm-error" / "tool-output.txt"
+).read_text()
