@@ -8,7 +8,8 @@ import re
 from notifier.report import ExcerptLine, Report, display_text
 
 # Broadcast mentions written as plain words; a word joiner stops chat apps from expanding them.
-_BROADCAST = re.compile(r"@(channel|here|everyone|all)\b", re.IGNORECASE)
+# No trailing word boundary: clipping `@channel42` after escaping must not leave `@channel…`.
+_BROADCAST = re.compile(r"@(channel|here|everyone|all)", re.IGNORECASE)
 _WORD_JOINER = "\u2060"
 ELLIPSIS = "…"
 
@@ -35,6 +36,12 @@ def clip_markup(text: str, limit: int) -> str:
     return _PARTIAL_MARKUP.sub("", text[: max(0, limit - 1)]) + ELLIPSIS
 
 
+def markup_cut(text: str, at: int) -> int:
+    """The last index at or before `at` where escaped `text` may be cut without splitting
+    an entity or a tag (0 when there is none)."""
+    return len(_PARTIAL_MARKUP.sub("", text[:at]))
+
+
 def no_broadcast(text: str) -> str:
     return _BROADCAST.sub(lambda m: "@" + _WORD_JOINER + m.group(1), text)
 
@@ -46,16 +53,28 @@ def slack_escape(text: str) -> str:
     return no_broadcast(text)
 
 
+LINK_URL_MAX = 1000
+LINK_TEXT_MAX = 300
+
+
 def slack_link(url: str, text: str) -> str:
-    """A mrkdwn link; `|` and `>` in the URL would end it early, so they are encoded."""
+    """A mrkdwn link; `|` and `>` in the URL would end it early, so they are encoded. Links
+    stay short enough that no section is cut inside one: the text is clipped, and a longer
+    URL (never a real one) is not linked."""
+    shown = slack_escape(clip(text, LINK_TEXT_MAX))
     safe_url = url.replace("&", "&amp;").replace("|", "%7C").replace("<", "%3C")
     safe_url = safe_url.replace(">", "%3E")
-    return f"<{safe_url}|{slack_escape(text)}>"
+    return f"<{safe_url}|{shown}>" if len(safe_url) <= LINK_URL_MAX else shown
+
+
+_BACKTICK_RUN = re.compile(r"`(?=`)")
 
 
 def slack_code(text: str) -> str:
-    """Inside a Slack code block a run of three backticks would close it: break such runs."""
-    return slack_escape(text).replace("```", "`\u200b`\u200b`")
+    """Inside a Slack code block a run of three backticks would close it: a zero-width
+    space after every backtick that another follows leaves no two adjacent (replacing
+    triples alone left a live triple in a run of five)."""
+    return _BACKTICK_RUN.sub("`\u200b", slack_escape(text))
 
 
 def html_escape(text: str) -> str:
@@ -82,7 +101,7 @@ def shown_lines(report: Report) -> list[ExcerptLine]:
 def fit_lines(lines: list[str], budget: int, line_limit: int) -> list[str]:
     """As many of the last lines as fit in `budget` characters (joined by newlines), each
     clipped to `line_limit`; a first line says how many earlier lines were left out."""
-    clipped = [clip(line, line_limit) for line in lines]
+    clipped = [clip_markup(line, line_limit) for line in lines]  # lines may be escaped
     kept: list[str] = []
     used = 0
     for line in reversed(clipped):

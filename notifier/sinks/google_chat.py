@@ -2,7 +2,8 @@
 
 Limits (Chat API reference): a message, cards included, is at most 32,000 bytes; a card at
 most 32 KB and 100 widgets (more are dropped). Card text is a small HTML subset (`<b>`, `<i>`,
-`<a href>`, `<br>`, `<font color>`), so all report text is HTML-escaped.
+`<a href>`, `<br>`, `<font color>`), so all report text is HTML-escaped. A message that is too
+large is rebuilt with every text's share halved (`budget`) until it fits.
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ if TYPE_CHECKING:
 MESSAGE_MAX_BYTES = 32000
 WIDGETS_MAX = 100
 TITLE_MAX = 200  # not a documented limit: longer titles are cut off on screen anyway
+FALLBACK_MAX = 1000  # the notification text: the title
+URL_MAX = 1000  # longer URLs (never from Cloud Build or GitHub) get no link or button
 _BUDGET_BYTES = 30000  # headroom below the message limit for JSON escaping surprises
+_FULL_BUDGET = 8000  # characters of log lines in the first try; halved until it fits
 
 _ICON = {"FAILURE": "❌", "TIMEOUT": "⏱️", "INTERNAL_ERROR": "⚠️"}
 
@@ -63,7 +67,7 @@ class GoogleChatSink:
         self._poster.request("POST", self._url, json=self.payload(report))
 
     def payload(self, report: Report) -> dict[str, Any]:
-        budget = 8000
+        budget = _FULL_BUDGET
         while True:
             message = self._message(report, budget)
             size = len(json.dumps(message, ensure_ascii=False).encode())
@@ -81,7 +85,7 @@ class GoogleChatSink:
         if subtitle:
             header["subtitle"] = clip(_text.clean(subtitle), TITLE_MAX)
         if report.kind == "recovery":
-            sections = _recovery_sections(report)
+            sections = _recovery_sections(report, budget)
         else:
             body = self._templated(report, budget)
             sections = (
@@ -93,7 +97,7 @@ class GoogleChatSink:
         sections = _cap_widgets(sections, WIDGETS_MAX)
         card = {"header": header, "sections": sections}
         return {
-            "fallbackText": clip(_text.clean(report.title), 4096),
+            "fallbackText": clip(_text.clean(report.title), FALLBACK_MAX),
             "cardsV2": [{"cardId": f"buildlens-{b.id}"[:64], "card": card}],
         }
 
@@ -125,48 +129,57 @@ def _fact(label: str, html: str) -> dict[str, Any]:
     return {"decoratedText": {"topLabel": label, "text": html, "wrapText": True}}
 
 
+def _scaled(limit: int, budget: int) -> int:
+    """`limit` at the full budget; it shrinks with the budget, so every part of a message
+    that is too large does, not only the log lines."""
+    return max(20, limit * budget // _FULL_BUDGET)
+
+
+def _shown(text: str, budget: int, limit: int = 300) -> str:
+    """Report text as card HTML: clipped to the (scaled) limit, then escaped."""
+    return html_escape(clip(text, _scaled(limit, budget)))
+
+
+def _link(url: str, text: str, budget: int) -> str:
+    """A link to `url` showing `text`, or only the text when there is no URL or it is too
+    long for the budget."""
+    if url and len(url) <= _scaled(URL_MAX, budget):
+        return html_link(url, clip(text, _scaled(300, budget)))
+    return _shown(text, budget)
+
+
 def _failure_sections(report: Report, key_lines: int, budget: int) -> list[dict[str, Any]]:
     b = report.build
     repo_url, branch_url, pr_url = _text.repo_urls(report)
     facts: list[dict[str, Any]] = []
     if b.trigger_name:
-        facts.append(_fact("Trigger", html_escape(b.trigger_name)))
+        facts.append(_fact("Trigger", _shown(b.trigger_name, budget)))
     repo = b.repo_full_name or b.repo_name
     if repo:
-        facts.append(
-            _fact("Repository", html_link(repo_url, repo) if repo_url else html_escape(repo))
-        )
+        facts.append(_fact("Repository", _link(repo_url, repo, budget)))
     ref = b.branch or b.tag
     if ref:
-        facts.append(
-            _fact("Branch", html_link(branch_url, ref) if branch_url else html_escape(ref))
-        )
+        facts.append(_fact("Branch", _link(branch_url, ref, budget)))
     if b.commit_sha:
-        commit = report.commit_url
-        facts.append(
-            _fact("Commit", html_link(commit, b.short_sha) if commit else html_escape(b.short_sha))
-        )
+        facts.append(_fact("Commit", _link(report.commit_url, b.short_sha, budget)))
     if b.pr_number:
-        text = f"#{b.pr_number}"
-        facts.append(
-            _fact("Pull request", html_link(pr_url, text) if pr_url else html_escape(text))
-        )
+        facts.append(_fact("Pull request", _link(pr_url, f"#{b.pr_number}", budget)))
     status = b.status + (f" ({b.status_detail})" if b.status_detail else "")
-    facts.append(_fact("Status", html_escape(_text.clean(status))))
+    facts.append(_fact("Status", _shown(_text.clean(status), budget)))
     sections: list[dict[str, Any]] = [{"widgets": facts}]
 
     step = _text.step_line(report)
     if step:
-        sections.append(_titled("Failing step", html_escape(clip(step, 1000))))
+        sections.append(_titled("Failing step", _shown(step, budget, 1000)))
     elif b.failure_type:
         failure = _text.clean(f"{b.failure_type}: {b.failure_detail}".rstrip(": "))
-        sections.append(_titled("Failure", html_escape(clip(failure, 1000))))
+        sections.append(_titled("Failure", _shown(failure, budget, 1000)))
     cause, hint, doc_url = _text.cause_line(report)
     if cause:
-        text = f"<b>{html_escape(clip(cause, 300))}</b>"
+        text = f"<b>{_shown(cause, budget)}</b>"
         if hint:
-            text += f" — {html_escape(clip(hint, 700))}"
-        if doc_url:
+            text += f" — {_shown(hint, budget, 700)}"
+        if doc_url and len(doc_url) <= _scaled(URL_MAX, budget):
             text += f" ({html_link(doc_url, 'docs')})"
         sections.append(_titled("Cause", text))
     if report.history is not None:
@@ -177,7 +190,7 @@ def _failure_sections(report: Report, key_lines: int, budget: int) -> list[dict[
         if root:
             text += f"<br><b>Root cause:</b> {html_escape(clip(root, budget // 8))}"
         for fix in fixes[:10]:
-            text += f"<br>• {html_escape(clip(fix, 300))}"
+            text += f"<br>• {_shown(fix, budget)}"
         sections.append(_titled("Summary" + (f" ({clip(by, 60)})" if by else ""), text))
     lines = [_text.clean(line.text) for line in _text.shown_lines(report)][-key_lines:]
     if lines:
@@ -196,7 +209,7 @@ def _failure_sections(report: Report, key_lines: int, budget: int) -> list[dict[
             "widgets": [
                 _paragraph(
                     '<font color="#80868b">'
-                    + "<br>".join(html_escape(clip(_text.clean(n), 300)) for n in notes[:10])
+                    + "<br>".join(_shown(_text.clean(n), budget) for n in notes[:10])
                     + "</font>"
                 )
             ]
@@ -209,15 +222,13 @@ def _titled(title: str, html: str) -> dict[str, Any]:
     return {"header": html_escape(title), "widgets": [_paragraph(html)]}
 
 
-def _recovery_sections(report: Report) -> list[dict[str, Any]]:
+def _recovery_sections(report: Report, budget: int) -> list[dict[str, Any]]:
     b = report.build
-    text = f"{html_escape(b.trigger_name or b.repo_full_name or 'The build')} passes again"
+    text = f"{_shown(b.trigger_name or b.repo_full_name or 'The build', budget)} passes again"
     if b.commit_sha:
-        commit = report.commit_url
-        link = html_link(commit, b.short_sha) if commit else html_escape(b.short_sha)
-        text += f", fixed by commit {link}"
+        text += f", fixed by commit {_link(report.commit_url, b.short_sha, budget)}"
     if b.branch:
-        text += f" on <b>{html_escape(b.branch)}</b>"
+        text += f" on <b>{_shown(b.branch, budget)}</b>"
     if report.fixed_failure:
         text += f" (the failure of build {html_escape(report.fixed_failure[:8])})"
     return [{"widgets": [_paragraph(text + ".")]}]
@@ -225,9 +236,10 @@ def _recovery_sections(report: Report) -> list[dict[str, Any]]:
 
 def _buttons(report: Report) -> list[dict[str, Any]]:
     buttons = []
-    if report.build.log_url.startswith(("https://", "http://")):
-        buttons.append(_button("View build log", report.build.log_url))
-    if report.commit_url:
+    url = report.build.log_url
+    if url.startswith(("https://", "http://")) and len(url) <= URL_MAX:
+        buttons.append(_button("View build log", url))
+    if report.commit_url and len(report.commit_url) <= URL_MAX:
         buttons.append(_button("View commit", report.commit_url))
     return buttons
 

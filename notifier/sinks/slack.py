@@ -20,7 +20,7 @@ from notifier.report import Report
 from notifier.sinks import _text
 from notifier.sinks._config import SINK_SETTINGS, http_url, required, secret
 from notifier.sinks._http import HttpPoster, HttpSettings
-from notifier.sinks._text import clip, slack_escape, slack_link
+from notifier.sinks._text import clip, clip_markup, slack_escape, slack_link
 
 if TYPE_CHECKING:
     from notifier.settings import Settings
@@ -79,7 +79,7 @@ class SlackSink:
         if actions:
             blocks.append(actions)
         return {
-            "text": clip(_fallback(report), TEXT_MAX),
+            "text": clip_markup(_fallback(report), TEXT_MAX),
             "blocks": blocks[:BLOCKS_MAX],
             "unfurl_links": False,
             "unfurl_media": False,
@@ -113,7 +113,7 @@ def _header(report: Report) -> dict[str, Any]:
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_MAX)}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip_markup(text, SECTION_MAX)}}
 
 
 def _fields(report: Report) -> dict[str, Any] | None:
@@ -141,7 +141,7 @@ def _fields(report: Report) -> dict[str, Any] | None:
     if b.duration_s is not None:
         pairs.append(("Duration", f"{b.duration_s:.0f} s"))
     fields = [
-        {"type": "mrkdwn", "text": clip(f"*{label}*\n{value}", 200)}
+        {"type": "mrkdwn", "text": clip_markup(f"*{label}*\n{value}", 200)}
         for label, value in pairs[:FIELDS_MAX]
     ]
     return {"type": "section", "fields": fields} if fields else None
@@ -155,10 +155,10 @@ def _failure_body(report: Report, key_lines: int) -> list[dict[str, Any]]:
     b = report.build
     step = _text.step_line(report)
     if step:
-        blocks.append(_mrkdwn(clip(f"*Failing step*\n{slack_escape(step)}", 1000)))
+        blocks.append(_mrkdwn(clip_markup(f"*Failing step*\n{slack_escape(step)}", 1000)))
     elif b.failure_type:
         failure = _text.clean(f"{b.failure_type}: {b.failure_detail}".rstrip(": "))
-        blocks.append(_mrkdwn(clip(f"*Failure*\n{slack_escape(failure)}", 1000)))
+        blocks.append(_mrkdwn(clip_markup(f"*Failure*\n{slack_escape(failure)}", 1000)))
     cause, hint, doc_url = _text.cause_line(report)
     if cause:
         text = f"*Cause*\n{slack_escape(cause)}"
@@ -166,9 +166,11 @@ def _failure_body(report: Report, key_lines: int) -> list[dict[str, Any]]:
             text += f" — {slack_escape(hint)}"
         if doc_url:
             text += f" ({slack_link(doc_url, 'docs')})"
-        blocks.append(_mrkdwn(clip(text, 1000)))
+        blocks.append(_mrkdwn(clip_markup(text, 1000)))
     if report.history is not None:
-        blocks.append(_mrkdwn(clip(f"*History*\n{slack_escape(report.history.summary)}", 500)))
+        blocks.append(
+            _mrkdwn(clip_markup(f"*History*\n{slack_escape(report.history.summary)}", 500))
+        )
     summary, root, fixes, by = _text.explanation(report)
     if summary:
         text = f"*Summary*{f' _({slack_escape(by)})_' if by else ''}\n{slack_escape(summary)}"
@@ -176,7 +178,7 @@ def _failure_body(report: Report, key_lines: int) -> list[dict[str, Any]]:
             text += f"\n*Root cause:* {slack_escape(root)}"
         if fixes:
             text += "\n" + "\n".join(f"• {slack_escape(step)}" for step in fixes[:10])
-        blocks.append(_mrkdwn(clip(text, 2500)))
+        blocks.append(_mrkdwn(clip_markup(text, 2500)))
     lines = [_text.clean(line.text) for line in _text.shown_lines(report)][-key_lines:]
     if lines:
         blocks.append(_mrkdwn(_code_block("*Key lines*", lines, SECTION_MAX)))
@@ -184,7 +186,7 @@ def _failure_body(report: Report, key_lines: int) -> list[dict[str, Any]]:
         f"{e.stage} {e.name} failed: {e.message}" for e in report.errors
     ]
     elements = [
-        {"type": "mrkdwn", "text": clip(slack_escape(_text.clean(c)), 300)}
+        {"type": "mrkdwn", "text": clip_markup(slack_escape(_text.clean(c)), 300)}
         for c in context[:CONTEXT_ELEMENTS_MAX]
     ]
     blocks.append({"type": "context", "elements": elements})
@@ -215,7 +217,7 @@ def _recovery_body(report: Report) -> list[dict[str, Any]]:
         text += f" on `{slack_escape(b.branch)}`"
     if report.fixed_failure:
         text += f" (the failure of build `{slack_escape(report.fixed_failure[:8])}`)"
-    return [_mrkdwn(clip(text + ".", SECTION_MAX))]
+    return [_mrkdwn(clip_markup(text + ".", SECTION_MAX))]
 
 
 def _actions(report: Report) -> dict[str, Any] | None:
@@ -261,11 +263,12 @@ def _split(text: str, size: int, most: int) -> list[str]:
             pieces.append(rest)
             return pieces
         cut = rest.rfind("\n", 0, size)
-        cut = cut if cut > size // 2 else size
+        if cut <= size // 2 or _text.markup_cut(rest, cut) < cut:
+            cut = _text.markup_cut(rest, size) or size  # never inside an entity or a link
         pieces.append(rest[:cut])
         rest = rest[cut:].lstrip("\n")
     if rest and pieces:  # out of pieces: say so at the end of the last one
-        pieces[-1] = clip(pieces[-1] + " …", size)
+        pieces[-1] = clip_markup(pieces[-1] + " …", size)
     return pieces
 
 
