@@ -15,6 +15,7 @@ from typing import Any
 
 from notifier.build import BuildDecodeError, BuildEvent, decode_build
 from notifier.errors import PermanentError
+from notifier.unicode import scrub
 
 PUBLISHED_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"
 
@@ -66,7 +67,7 @@ def message_from_event_data(data: object) -> PubsubMessage:
 def build_from_message(message: PubsubMessage) -> BuildEvent:
     """Decode the Build JSON carried by a `cloud-builds` message."""
     try:
-        obj = json.loads(message.data)
+        obj = scrub(json.loads(message.data))
     except (ValueError, UnicodeDecodeError):
         raise BuildDecodeError(
             f"message {message.message_id or '?'} data is not JSON: not a Cloud Build message"

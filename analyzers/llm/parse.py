@@ -28,7 +28,10 @@ MAX_CITED = 50
 _THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 _THINK_CLOSE = "</think>"
 _FENCE = re.compile(r"```(?:json|JSON)?[ \t]*\n(.*?)```", re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates too: `json.loads` lets them through and no sink could encode them.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _SPACE = re.compile(r"\s+")
 _SCHEME = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]{1,15})://")
 _SLACK_SPECIAL = re.compile(r"<([!@#][^<>]{0,200})>")

@@ -49,3 +49,12 @@ def test_message_that_is_not_a_build() -> None:
     message = message_from_event_data(envelope(b64({"kind": "storage#object"})))
     with pytest.raises(BuildDecodeError, match="'id' is missing"):
         build_from_message(message)
+
+
+def test_lone_surrogates_are_replaced_not_passed_on() -> None:
+    # JSON may escape half of an emoji; Python decodes it to a str no sink can encode.
+    raw = '{"id": "b1", "status": "FAILURE", "substitutions": {"TRIGGER_NAME": "deploy \\ud83d"}}'
+    message = message_from_event_data(envelope(base64.b64encode(raw.encode()).decode()))
+    build = build_from_message(message)
+    assert build.trigger_name == "deploy \ufffd"
+    assert build.trigger_name.encode("utf-8")

@@ -8,7 +8,7 @@ import pytest
 
 from analyzers.llm.budget import CallLimiter, NumberedLine, estimate_tokens, trim_lines
 from analyzers.llm.errors import LLMBadOutput
-from analyzers.llm.parse import parse_explanation, strip_reasoning
+from analyzers.llm.parse import parse_explanation, plain, strip_reasoning
 from analyzers.llm.redact import Redactor, redact_lines, redact_text
 from notifier.state.memory import MemoryStateStore
 from tests.analyzers.llm.corpus import CUSTOM_PATTERN, ordinary_lines, planted_lines
@@ -118,3 +118,9 @@ def test_redaction_speed_is_reasonable_for_an_excerpt() -> None:
     started = time.monotonic()
     redact_lines(lines * 4)
     assert time.monotonic() - started < 30  # a sanity bound, not a benchmark
+
+
+def test_plain_text_drops_lone_surrogates() -> None:
+    text = plain("fix the \ud83d import", 100, Redactor())
+    assert text == "fix the import"
+    assert text.encode("utf-8")
