@@ -1,6 +1,6 @@
 """Run every benchmark and write one Markdown file per area under bench/results/.
 
-    python -m bench                  # all of them (about 15 minutes on 2 cores)
+    python -m bench                  # all of them (about 15 minutes on 2 cores, plus 2-3 for soak)
     python -m bench --only notifier_latency,cold_start
 
 Each benchmark prints its own tables with its baseline measured in the same run; this
@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "notifier_latency": ["-m", "bench.notifier_latency"],
     "notifier_memory": ["-m", "bench.notifier_memory"],
     "notifier_throughput": ["-m", "bench.notifier_throughput"],
+    "soak": ["-m", "bench.soak"],
     "logchunks": ["bench/logchunks.py", "--data", "../shared/datasets/logchunks"],
     "gateway": ["bench/gateway.py"],
     "gateway_load": ["bench/gateway_load.py"],

@@ -1,6 +1,7 @@
 """Event to published report, through the real functions-framework server, a local GCS
 REST server and the real Pub/Sub emulator. Baselines in the same run: a hello-world
-CloudEvent function (the HTTP and framework floor) and the notifier on a 1 kB log.
+CloudEvent function (the HTTP and framework floor) and the notifier on an 8 kB log. Writes
+the latency distribution of each case to bench/results/notifier_latency.png.
 
     python -m bench.notifier_latency [--runs 20] [--log-mb 10]
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from bench import _plot
 from bench._table import median, percentile, table
 from fixtures.biglog import write_big_log
 from tests.fakes.gcs import FakeGcs
@@ -110,6 +112,11 @@ def main() -> None:
         print(table(["case", "log", "p50 ms", "p95 ms"], rows))
         print(f"\nreports pulled from the results topic: {published} of {2 * (args.runs + 1)}")
         print(json.dumps({"analyzers": os.environ.get("ANALYZERS", "(default)")}))
+        _plot.ecdf(
+            {"hello-world function (floor)": hello_times, "notifier, 8 kB log": small_times,
+             f"notifier, {size:.1f} MB log": big_times},
+            "notifier_latency.png", "event to published report, ms (log scale)", log_x=True,
+        )  # fmt: skip
     finally:
         for process in (function, hello, emulator):
             process.stop()

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from bench import _plot
 from bench._table import median, percentile, table
 from tests.fakes.gcs import FakeGcs
 from tests.notifier.builds import fixture_build, push_body, serve_log
@@ -98,30 +99,7 @@ def main() -> None:
     for store, points in curves.items():
         best = max(points, key=lambda p: p[1])
         print(f"\n{store}: saturates at {best[1]:.1f} events/s with {best[0]} clients")
-    plot(curves, "notifier_throughput.png", "clients", "events/s")
-
-
-def plot(curves: dict[str, list[tuple[int, float]]], name: str, x: str, y: str) -> None:
-    """A PNG under bench/results/ when matplotlib is installed (pip install -e .[bench])."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("(matplotlib not installed: no plot)")
-        return
-    out = Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for label, points in curves.items():
-        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / name)
-    print(f"plot: bench/results/{name}")
+    _plot.lines(curves, "notifier_throughput.png", "clients", "events/s")
 
 
 if __name__ == "__main__":
