@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 
 import anyio
-import httpx
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .auth import Denied, authenticate
+from .auth import Denied, authenticate, check_key, client_host, key_from_headers
 from .errors import error_response
 from .keys import (
     EnvSource,
@@ -29,9 +29,17 @@ from .keys import (
 )
 from .metrics import CONTENT_TYPE_LATEST, GatewayMetrics
 from .openapi import openapi_schema
-from .proxy import BodyTooLarge, Outcome, Proxy, read_body
+from .proxy import (
+    BodyTooLarge,
+    Outcome,
+    Proxy,
+    parse_request,
+    read_body,
+    send_response,
+)
 from .ratelimit import RateLimiter, retry_after_header
 from .settings import Settings
+from .upstream import UpstreamError, UpstreamPool
 
 _log = logging.getLogger("service.gateway")
 
@@ -64,7 +72,7 @@ def key_source(settings: Settings) -> KeySource:
 class _Gateway:
     """Request handling, kept apart from FastAPI wiring so each piece reads on its own."""
 
-    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None) -> None:
+    def __init__(self, settings: Settings, upstream: UpstreamPool | None = None) -> None:
         self.settings = settings
         self.store = KeyStore(key_source(settings), settings.admin_names)
         self.metrics = GatewayMetrics()
@@ -74,7 +82,7 @@ class _Gateway:
             settings.connect_timeout,
             settings.read_timeout,
             settings.max_connections,
-            transport,
+            upstream,
         )
 
     async def reload_keys(self) -> bool:
@@ -94,16 +102,15 @@ class _Gateway:
         self.metrics.rejections.labels(denied.reason).inc()
         return error_response(denied.status, denied.message, "authentication_error", denied.code)
 
-    async def admit(self, request: Request, admin: bool = False) -> KeyRecord | Response:
-        """Authenticate and rate-limit; a Response means the request is refused."""
-        record = authenticate(request, self.store, admin=admin)
-        if isinstance(record, Denied):
-            return self.refuse(record)
-        rpm = record.rpm if record.rpm is not None else self.settings.default_rpm
-        wait = self.limiter.acquire(record.name, rpm)
+    def admit(self, checked: KeyRecord | Denied) -> KeyRecord | Response:
+        """Rate-limit an authenticated caller; a Response means the request is refused."""
+        if isinstance(checked, Denied):
+            return self.refuse(checked)
+        rpm = checked.rpm if checked.rpm is not None else self.settings.default_rpm
+        wait = self.limiter.acquire(checked.name, rpm)
         if wait is not None:
             self.metrics.rejections.labels("rate_limited").inc()
-            _log.warning("rate limit hit", extra={"key_name": record.name, "rpm": rpm})
+            _log.warning("rate limit hit", extra={"key_name": checked.name, "rpm": rpm})
             return error_response(
                 429,
                 f"rate limit of {rpm} requests per minute reached for this key; "
@@ -112,28 +119,35 @@ class _Gateway:
                 "rate_limit_exceeded",
                 headers={"Retry-After": retry_after_header(wait)},
             )
-        return record
+        return checked
 
     def finisher(
-        self, request: Request, route: str, key: str, start: float
+        self, method: str, route: str, key: str, start: float
     ) -> Callable[[Outcome], None]:
         def done(outcome: Outcome) -> None:
             seconds = time.perf_counter() - start
-            self.metrics.requests.labels(key, route, str(outcome.status)).inc()
-            self.metrics.latency.labels(route).observe(seconds)
-            if outcome.prompt_tokens:
-                self.metrics.tokens.labels(key, "prompt").inc(outcome.prompt_tokens)
-            if outcome.completion_tokens:
-                self.metrics.tokens.labels(key, "completion").inc(outcome.completion_tokens)
+            self.metrics.record(
+                key,
+                route,
+                outcome.status,
+                seconds,
+                outcome.prompt_tokens,
+                outcome.completion_tokens,
+            )
             if outcome.error:
                 self.metrics.upstream_errors.labels(outcome.error.split(":")[0]).inc()
-            if self.settings.access_log or outcome.error:
-                _log.log(
-                    logging.WARNING if outcome.error else logging.INFO,
+            level = logging.WARNING if outcome.error else logging.INFO
+            if (self.settings.access_log or outcome.error) and _log.isEnabledFor(level):
+                # makeRecord + handle: Logger.log would also walk the stack for the caller's
+                # file and line, which the JSON lines never show.
+                record = _log.makeRecord(
+                    _log.name,
+                    level,
+                    "",
+                    0,
                     "%s %s %d",
-                    request.method,
-                    route,
-                    outcome.status,
+                    (method, route, outcome.status),
+                    None,
                     extra={
                         "route": route,
                         "status": outcome.status,
@@ -145,54 +159,78 @@ class _Gateway:
                         "upstream_error": outcome.error,
                     },
                 )
+                _log.handle(record)
 
         return done
 
-    async def forward(self, request: Request, path: str) -> Response:
-        start = time.perf_counter()
-        admitted = await self.admit(request)
-        if isinstance(admitted, Response):
-            return admitted
+    async def forward(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An allowlisted route, as raw ASGI: FastAPI's routing, middleware and Request objects
+        cost as much CPU per request as the proxying itself, so they stay off this path."""
+        path = scope["path"]
         try:
-            with anyio.fail_after(self.settings.body_timeout):
-                body = await read_body(request, self.settings.max_body_bytes)
+            await self._forward(scope, receive, send, path)
+        except Exception:
+            _log.exception("unhandled error", extra={"path": path})
+            failed = error_response(
+                500, "internal gateway error; retry", "server_error", "internal"
+            )
+            with contextlib.suppress(Exception):  # the answer may have begun: then it stays cut
+                await send_response(send, failed, close=True)
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        start = time.perf_counter()
+        request = parse_request(scope)
+        key = key_from_headers(request.api_key, request.authorization)
+        admitted = self.admit(check_key(key, self.store, client_host(scope), path))
+        if isinstance(admitted, Response):
+            # Sent before the body was read: close, or the server keeps reading and discarding it.
+            await send_response(send, admitted, close=request.has_body)
+            return
+        try:
+            async with asyncio.timeout(self.settings.body_timeout):
+                body = await read_body(
+                    receive, self.settings.max_body_bytes, request.declared_length
+                )
         except TimeoutError:
             # Slow loris: a body trickling in holds a connection and a task; bounded in total.
             self.metrics.rejections.labels("body_timeout").inc()
-            return error_response(
+            timed_out = error_response(
                 408,
                 f"request body not received within {self.settings.body_timeout:.0f}s",
                 "invalid_request_error",
                 "request_timeout",
             )
+            await send_response(send, timed_out, close=True)
+            return
         except BodyTooLarge:
             self.metrics.rejections.labels("too_large").inc()
             limit = self.settings.max_body_bytes
-            return error_response(
+            too_large = error_response(
                 413,
                 f"request body is larger than {limit} bytes; send a shorter prompt",
                 "invalid_request_error",
                 "request_too_large",
             )
-        except ClientDisconnect:
-            return Response(status_code=400)
-        done = self.finisher(request, path, admitted.name, start)
-        return await self.proxy.forward(request, path, body, done)
+            await send_response(send, too_large, close=True)
+            return
+        if body is None:  # the client left while sending its body: nobody to answer
+            return
+        done = self.finisher(scope["method"], path, admitted.name, start)
+        await self.proxy.forward(scope, receive, send, path, request, body, done)
 
     async def model(self, request: Request, model_id: str) -> Response:
         """GET /v1/models/{id}, answered from the upstream list (vLLM has no such route)."""
-        admitted = await self.admit(request)
+        admitted = self.admit(authenticate(request, self.store))
         if isinstance(admitted, Response):
             return admitted
-        outcome = Outcome(status=0)
         try:
-            upstream = await self.proxy.client.get(self.proxy.base_url + "/v1/models")
-        except httpx.HTTPError as exc:
-            return self.proxy.upstream_error(exc, outcome)
-        if upstream.status_code != 200:
-            return Response(upstream.content, upstream.status_code, media_type="application/json")
+            status, content = await self.proxy.pool.get("/v1/models")
+        except UpstreamError as exc:
+            return self.proxy.upstream_error(exc, Outcome(status=0))
+        if status != 200:
+            return Response(content, status, media_type="application/json")
         try:
-            entries = [e for e in upstream.json()["data"] if isinstance(e, dict)]
+            entries = [e for e in json.loads(content)["data"] if isinstance(e, dict)]
         except (ValueError, KeyError, TypeError):
             _log.warning("model server's /v1/models answer is not a model list")
             return error_response(
@@ -213,7 +251,7 @@ class _Gateway:
 
     async def health(self) -> Response:
         """200 only when the model server answers and lists a loaded model (startup probe)."""
-        base = self.proxy.base_url
+        pool = self.proxy.pool
         timeout = self.settings.health_timeout
 
         def unavailable(reason: str) -> Response:
@@ -222,17 +260,17 @@ class _Gateway:
         if not self.store.loaded:
             return unavailable("no API keys loaded yet")
         try:
-            alive = await self.proxy.client.get(base + "/health", timeout=timeout)
-            if alive.status_code != 200:
-                return unavailable(f"model server /health answered {alive.status_code}")
-            listed = await self.proxy.client.get(base + "/v1/models", timeout=timeout)
-        except httpx.HTTPError as exc:
+            alive, _ = await pool.get("/health", timeout=timeout)
+            if alive != 200:
+                return unavailable(f"model server /health answered {alive}")
+            listed, content = await pool.get("/v1/models", timeout=timeout)
+        except UpstreamError as exc:
             return unavailable(f"model server not reachable ({type(exc).__name__}); starting?")
         try:
-            models = [m["id"] for m in listed.json()["data"]]
+            models = [m["id"] for m in json.loads(content)["data"]]
         except (ValueError, KeyError, TypeError):
             models = []
-        if listed.status_code != 200 or not models:
+        if listed != 200 or not models:
             return unavailable("model server is up but lists no model yet")
         return JSONResponse({"status": "ok", "models": models})
 
@@ -258,26 +296,16 @@ class _Gateway:
         )
 
 
-class _FastPath:
-    """Pure ASGI shortcut for the forwarded routes: skips FastAPI's routing and middleware layers,
-    which cost as much CPU per request as the proxying itself. Same handler, same responses."""
+class _GatewayApp(FastAPI):
+    """FastAPI for every route but the forwarded ones, which go straight to the gateway."""
 
-    def __init__(self, app: ASGIApp, gateway: _Gateway) -> None:
-        self.app = app
-        self.gateway = gateway
+    gateway: _Gateway
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or FORWARDED.get(scope["path"]) != scope["method"]:
-            await self.app(scope, receive, send)
+        if scope["type"] == "http" and FORWARDED.get(scope["path"]) == scope["method"]:
+            await self.gateway.forward(scope, receive, send)
             return
-        try:
-            response = await self.gateway.forward(Request(scope, receive), scope["path"])
-        except Exception:
-            _log.exception("unhandled error", extra={"path": scope["path"]})
-            response = error_response(
-                500, "internal gateway error; retry", "server_error", "internal"
-            )
-        await response(scope, receive, send)
+        await super().__call__(scope, receive, send)
 
 
 class _CloseUnreadBodies:
@@ -315,23 +343,13 @@ class _CloseUnreadBodies:
         await self.app(scope, tracking_receive, closing_send)
 
 
-def _endpoint(
-    handler: Callable[[Request, str], Awaitable[Response]], path: str
-) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        return await handler(request, path)
-
-    return endpoint
-
-
-def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
-    """Build the gateway; `transport` replaces the upstream network (tests, benchmarks)."""
-    gateway = _Gateway(settings, transport)
+def create_app(settings: Settings, upstream: UpstreamPool | None = None) -> FastAPI:
+    """Build the gateway; `upstream` replaces the connection pool to the model server (another
+    host, TLS settings, tests), which is otherwise made from the settings."""
+    gateway = _Gateway(settings, upstream)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if gateway.proxy.client.is_closed:  # the lifespan ran before and closed the pool
-            gateway.proxy.open()
         if not await gateway.reload_keys():
             raise RuntimeError(
                 f"no API keys could be loaded from {gateway.store.source}: "
@@ -344,20 +362,16 @@ def create_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = 
             task.cancel()
             await gateway.proxy.aclose()
 
-    app = FastAPI(
+    app = _GatewayApp(
         title="buildlens gateway",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
     )
+    app.gateway = gateway
     app.state.gateway = gateway
-    app.add_middleware(_FastPath, gateway=gateway)
     app.add_middleware(_CloseUnreadBodies)
-    for path, method in FORWARDED.items():
-        app.add_api_route(
-            path, _endpoint(gateway.forward, path), methods=[method], include_in_schema=False
-        )
 
     @app.get("/v1/models/{model_id:path}", include_in_schema=False)
     async def model(request: Request, model_id: str) -> Response:

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from .keys import KeyRecord, KeyStore, digest_prefix
 
@@ -38,33 +39,42 @@ EXPIRED = Denied(
 NOT_ADMIN = Denied(403, "this route needs an admin key", "admin_key_required", "not_admin")
 
 
-def _wire_text(value: str) -> str:
-    """The header as the client wrote it: Starlette decodes header bytes as latin-1, keys are
-    stored as UTF-8. Bytes that are not UTF-8 are kept as surrogates (they match no key)."""
-    return value.encode("latin-1").decode("utf-8", "surrogateescape")
+_OWS = b" \t"  # HTTP's optional whitespace; str.strip() would also eat latin-1 \xa0 and \x85
 
 
-_OWS = " \t"  # HTTP's optional whitespace; str.strip() would also eat latin-1 \xa0 and \x85
+def _wire_text(value: bytes) -> str:
+    """The header as the client wrote it; keys are stored as UTF-8. Bytes that are not UTF-8 are
+    kept as surrogates (they match no key, and hash distinctly)."""
+    return value.decode("utf-8", "surrogateescape")
 
 
-def presented_key(request: Request) -> str | None:
-    header = request.headers.get("x-api-key", "").strip(_OWS)
+def key_from_headers(api_key: bytes | None, authorization: bytes | None) -> str | None:
+    """The presented key from the first `X-API-Key`, else a `Bearer` `Authorization` (raw bytes,
+    as ASGI gives them)."""
+    header = (api_key or b"").strip(_OWS)
     if header:
         return _wire_text(header)
-    authorization = request.headers.get("authorization", "")
-    scheme, _, token = authorization.partition(" ")
+    scheme, _, token = (authorization or b"").partition(b" ")
     token = token.strip(_OWS)
-    if scheme.lower() == "bearer" and token:
+    if scheme.lower() == b"bearer" and token:
         return _wire_text(token)
     return None
 
 
-def authenticate(request: Request, store: KeyStore, admin: bool = False) -> KeyRecord | Denied:
+def presented_key(request: Request) -> str | None:
+    return key_from_headers(_first(request, b"x-api-key"), _first(request, b"authorization"))
+
+
+def _first(request: Request, name: bytes) -> bytes | None:
+    return next((v for k, v in request.scope["headers"] if k.lower() == name), None)
+
+
+def check_key(
+    key: str | None, store: KeyStore, client: str, path: str, admin: bool = False
+) -> KeyRecord | Denied:
     """The caller's key record, or why it is refused (logged without the key)."""
-    key = presented_key(request)
-    client = request.client.host if request.client else "unknown"
     if key is None:
-        _log.warning("request without API key", extra={"client": client, "path": request.url.path})
+        _log.warning("request without API key", extra={"client": client, "path": path})
         return MISSING
     record = store.authenticate(key)
     denied: Denied | None = None
@@ -82,9 +92,21 @@ def authenticate(request: Request, store: KeyStore, admin: bool = False) -> KeyR
                 "client": client,
                 "key_digest_prefix": digest_prefix(key),
                 "key_name": record.name if record else None,
-                "path": request.url.path,
+                "path": path,
             },
         )
         return denied
     assert record is not None
     return record
+
+
+def client_host(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def authenticate(request: Request, store: KeyStore, admin: bool = False) -> KeyRecord | Denied:
+    """`check_key` for a Starlette request (the routes outside the forwarding path)."""
+    return check_key(
+        presented_key(request), store, client_host(request.scope), request.url.path, admin
+    )

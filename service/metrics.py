@@ -59,5 +59,34 @@ class GatewayMetrics:
             registry=self.registry,
         )
 
+        # Label lookups take a lock and validate every time: the hot path keeps the children it
+        # used. As many entries as the metrics' own label combinations, which Prometheus keeps too.
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._token_children: dict[str, tuple[Counter, Counter]] = {}
+
+    def record(
+        self, key: str, route: str, status: int, seconds: float, prompt: int, completion: int
+    ) -> None:
+        """One forwarded request: its count, latency and tokens."""
+        children = self._request_children.get((key, route, status))
+        if children is None:
+            children = self._request_children[(key, route, status)] = (
+                self.requests.labels(key, route, str(status)),
+                self.latency.labels(route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+        if prompt or completion:
+            tokens = self._token_children.get(key)
+            if tokens is None:
+                tokens = self._token_children[key] = (
+                    self.tokens.labels(key, "prompt"),
+                    self.tokens.labels(key, "completion"),
+                )
+            if prompt:
+                tokens[0].inc(prompt)
+            if completion:
+                tokens[1].inc(completion)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
