@@ -78,11 +78,13 @@ class _Gateway:
         self.metrics = GatewayMetrics()
         self.limiter = RateLimiter()
         self.proxy = Proxy(
-            settings.upstream_url,
-            settings.connect_timeout,
-            settings.read_timeout,
-            settings.max_connections,
-            upstream,
+            upstream
+            or UpstreamPool(
+                settings.upstream_url,
+                settings.connect_timeout,
+                settings.read_timeout,
+                settings.max_connections,
+            )
         )
 
     async def reload_keys(self) -> bool:

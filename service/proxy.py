@@ -234,16 +234,9 @@ async def send_response(send: Send, response: Response, close: bool = False) -> 
 class Proxy:
     """Sends allowlisted requests to the upstream server through one keep-alive pool."""
 
-    def __init__(
-        self,
-        base_url: str,
-        connect_timeout: float,
-        read_timeout: float,
-        max_connections: int,
-        pool: UpstreamPool | None = None,
-    ) -> None:
-        self.read_timeout = read_timeout
-        self.pool = pool or UpstreamPool(base_url, connect_timeout, read_timeout, max_connections)
+    def __init__(self, pool: UpstreamPool) -> None:
+        self.pool = pool
+        self.read_timeout = pool.read_timeout
 
     async def aclose(self) -> None:
         await self.pool.aclose()
