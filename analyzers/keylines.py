@@ -525,9 +525,9 @@ def _expand(lines: list[_Line], a: int) -> tuple[int, int]:
                     continue
             break
         t2, b2 = _split_tag(text)
-        if t2 != tag or _TERMINAL.match(text) or _SEPARATOR.match(text) or _PASS.match(b2):
+        if t2 != tag or _TERMINAL.match(text) or _SEPARATOR.match(text):
             break
-        if _HELP.match(b2):
+        if _PASS.match(b2) or _HELP.match(b2):
             break
         if not (
             _continues(b2, top_indent)
