@@ -372,20 +372,22 @@ def check_chat(sink: GoogleChatSink, report: Report, *, templated: bool) -> None
     assert len(message["cardsV2"][0]["cardId"]) <= 64
 
 
+def check_chat_both(chat: tuple[GoogleChatSink, GoogleChatSink], report: Report) -> None:
+    plain, templated = chat
+    check_chat(plain, report, templated=False)
+    check_chat(templated, report, templated=True)
+
+
 @PROPERTY
 @given(report=reports())
 def test_chat_card_within_limits_and_escaped(
     chat: tuple[GoogleChatSink, GoogleChatSink], report: Report
 ) -> None:
-    plain, templated = chat
-    check_chat(plain, report, templated=False)
-    check_chat(templated, report, templated=True)
+    check_chat_both(chat, report)
 
 
 @pytest.mark.parametrize("report", WORST, ids=lambda r: repr(r.build.id[0]))
 def test_chat_worst_case_report(
     chat: tuple[GoogleChatSink, GoogleChatSink], report: Report
 ) -> None:
-    plain, templated = chat
-    check_chat(plain, report, templated=False)
-    check_chat(templated, report, templated=True)
+    check_chat_both(chat, report)
