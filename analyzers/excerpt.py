@@ -31,7 +31,7 @@ def build_excerpt(
     last = found.last_line
     if last < 1:
         return []
-    wanted = [_clip(r.start - before, r.end + after, last) for r in found.ranges]
+    wanted = [_around(r, before, after, max_lines, last) for r in found.ranges]
     if not found.ranges:
         wanted.append(_clip(last - 60, last, last))
     end = found.section.end if found.section else last
@@ -58,6 +58,14 @@ def build_excerpt(
             chosen = _cap(chosen, max_lines)
         break
     return chosen
+
+
+def _around(r: LineRange, before: int, after: int, max_lines: int, last: int) -> LineRange:
+    """Key lines with their context; a long block keeps all its lines and gives up context."""
+    spare = max(0, max_lines - r.size)
+    after = min(after, spare)
+    before = min(before, spare - after)
+    return _clip(r.start - before, r.end + after, last)
 
 
 def _bridge(ranges: list[LineRange], gap: int) -> list[LineRange]:

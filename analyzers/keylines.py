@@ -26,6 +26,8 @@ MAX_SCORE_CHARS = 600  # scoring looks at the start of a line only: bounded rege
 MAX_BLOCK_LINES = 100
 MAX_KEY_LINES = 120
 MAX_INTRO_LINES = 120
+MAX_REPORT_LINES = 150
+REPORT_LOOKBACK = 5000
 EARLY_SHARE = 1.0
 EARLY_WINDOW = 300
 WEAK_SECTION = 4.0
@@ -205,6 +207,14 @@ _LIST_ITEM = re.compile(r"^\s*(?:\d{1,4}[).]|[>*•-] |\S{1,300}[:(]\d)")
 _CHAIN = re.compile(
     r"^(?:During handling of the above exception|The above exception was the direct cause)"
 )
+# Test runners' failure reports: pytest's banner and its test blocks; unittest's `FAIL:` blocks.
+_PYTEST_REPORT = re.compile(r"^={3,} ?(?:FAILURES|ERRORS) ?={3,}$")
+_PYTEST_END = re.compile(r"^(?:={3,} .{1,300} ={3,}|-{3,} coverage.{0,300})$")
+_PYTEST_BLOCK = re.compile(r"^_{3,} .{1,300} _{3,}$|^-{3,} .{1,300} -{3,}$")
+_UNITTEST_BLOCK = re.compile(r"^(?:FAIL|ERROR): \S")
+_UNITTEST_END = re.compile(r"^Ran \d+ tests? in ")
+_RULE = re.compile(r"^={20,}$")
+_DASHES = re.compile(r"^-{20,}$")
 _SEPARATOR = re.compile(r"^\s*(?:_{3,}|={3,}|-{3,}) ?.{0,300}(?:_{3,}|={3,}|-{3,})\s*$")
 
 
@@ -312,9 +322,10 @@ def find_key_lines(
         # The first strong error is the root cause more often than the last: later ones are
         # its consequences or repeats.
         same = _template(lines[best_i].text)
-        lo_i = s_lo if s_lo <= best_i <= s_hi else max(0, best_i - EARLY_WINDOW)
+        in_section = s_lo <= best_i <= s_hi
+        lo_i = s_lo if in_section else max(0, best_i - EARLY_WINDOW)
         for i in range(lo_i, best_i):
-            near = best_i - i <= EARLY_WINDOW
+            near = in_section or best_i - i <= EARLY_WINDOW
             if lines[i].score >= best * EARLY_SHARE and (near or _template(lines[i].text) == same):
                 best_i = i
                 break
@@ -329,7 +340,10 @@ def find_key_lines(
         lo, hi = _last_output(lines, s_lo, s_hi)
     else:
         lo, hi = _expand(lines, best_i)
-        lo, hi = _absorb_neighbours(lines, lo, hi, best)
+        in_report = _report_around(lines, best_i, hi)
+        if confident and s_lo <= best_i <= s_hi:
+            in_report = _report(lines, s_lo, s_hi) or in_report
+        lo, hi = in_report or _absorb_neighbours(lines, lo, hi, best)
     key = [LineRange(lines[lo].number, lines[hi].number)]
     texts = tuple(line.text for line in lines[lo : hi + 1] if line.text)
     runners = _runner_ups(lines, lo, hi)
@@ -545,6 +559,67 @@ def _expand(lines: list[_Line], a: int) -> tuple[int, int]:
     if body.startswith("Traceback") or _is_exception(body) or lo < a:
         hi = _chained(lines, hi)
     return _trim(lines, lo, hi)
+
+
+def _report(lines: list[_Line], s_lo: int, s_hi: int) -> tuple[int, int] | None:
+    """The first test-runner failure report in lines `s_lo..s_hi`, as its first blocks."""
+    for i in range(s_lo, s_hi):
+        found = _report_at(lines, i, s_hi)
+        if found:
+            return found[0], found[1]
+    return None
+
+
+def _report_around(lines: list[_Line], a: int, hi: int) -> tuple[int, int] | None:
+    """The failure report that line `a` is part of, or that comes right after its block
+    (ending at `hi`): a verbose runner lists `test ... FAIL` first, then reports."""
+    j = _next_text(lines, hi + 1, 3)
+    found = _report_at(lines, j, len(lines) - 1) if j is not None else None
+    if found:
+        return found[0], found[1]
+    for i in range(a, max(-1, a - REPORT_LOOKBACK), -1):
+        if _SECTION_START.match(lines[i].text):
+            break
+        found = _report_at(lines, i, len(lines) - 1)
+        if found:
+            return (found[0], found[1]) if found[2] >= a else None
+    return None
+
+
+def _report_at(lines: list[_Line], i: int, s_hi: int) -> tuple[int, int, int] | None:
+    """A report whose banner is line `i` (pytest's `== FAILURES ==`, unittest's first `FAIL:`
+    block): its first whole blocks that fit, and where it ends. The runner itself says there
+    what went wrong."""
+    text = lines[i].text
+    if not text.startswith("==="):
+        return None
+    if _PYTEST_REPORT.match(text):
+        stop, block = _PYTEST_END, _PYTEST_BLOCK
+    elif i + 1 < len(lines) and _UNITTEST_BLOCK.match(lines[i + 1].text) and _RULE.match(text):
+        stop, block = _UNITTEST_END, _RULE
+    else:
+        return None
+    lo = _next_text(lines, i + 1, 3)
+    if lo is None:
+        return None
+    hi = cut = lo  # `cut`: end of the last whole block that fits
+    j = lo + 1
+    while j <= s_hi:
+        text = lines[j].text
+        if stop.match(text) or _TERMINAL.match(text):
+            break
+        if block.match(text) and j - lo <= MAX_REPORT_LINES:
+            cut = hi
+        if text:
+            hi = j
+        j += 1
+    if j - lo <= MAX_REPORT_LINES:
+        cut = hi
+    if cut == lo:
+        cut = min(hi, lo + MAX_REPORT_LINES - 1)  # one block longer than the limit: its start
+    while cut > lo and (not lines[cut].text or _DASHES.match(lines[cut].text)):
+        cut -= 1
+    return lo, cut, j
 
 
 def _chained(lines: list[_Line], hi: int) -> int:

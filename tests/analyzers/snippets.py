@@ -317,3 +317,310 @@ error Command failed with exit code 3.
 NPM_CI_LOCKFILE = (
     Path(__file__).resolve().parents[2] / "fixtures" / "builds" / "npm-error" / "tool-output.txt"
 ).read_text()
+
+# Recorded with pytest 9 (two failing tests, one with captured output, one passing).
+PYTEST_REPORT = """\
+============================= test session starts ==============================
+platform linux -- Python 3.11.7, pytest-9.2.0, pluggy-1.7.0
+rootdir: /src
+plugins: timeout-2.4.0, anyio-4.16.0, hypothesis-6.170.17, schemathesis-4.32.5
+collected 3 items
+
+test_shop.py FF.                                                         [100%]
+
+=================================== FAILURES ===================================
+______________________________ test_price_of_two _______________________________
+
+    def test_price_of_two():
+        print("pricing two items")
+>       assert price(2) == 7
+E       assert 6 == 7
+E        +  where 6 = price(2)
+
+test_shop.py:6: AssertionError
+----------------------------- Captured stdout call -----------------------------
+pricing two items
+______________________________ test_price_of_zero ______________________________
+
+    def test_price_of_zero():
+>       assert price(0) == 1
+E       assert 0 == 1
+E        +  where 0 = price(0)
+
+test_shop.py:9: AssertionError
+=========================== short test summary info ============================
+FAILED test_shop.py::test_price_of_two - assert 6 == 7
+FAILED test_shop.py::test_price_of_zero - assert 0 == 1
+========================= 2 failed, 1 passed in 0.07s ==========================
+"""
+
+# Recorded with pytest 9 (twelve failing tests: a report longer than an excerpt).
+PYTEST_LONG_REPORT = """\
+============================= test session starts ==============================
+platform linux -- Python 3.11.7, pytest-9.2.0, pluggy-1.7.0
+rootdir: /src
+plugins: timeout-2.4.0, anyio-4.16.0, hypothesis-6.170.17, schemathesis-4.32.5
+collected 12 items
+
+test_many.py FFFFFFFFFFFF                                                [100%]
+
+=================================== FAILURES ===================================
+________________________________ test_square[0] ________________________________
+
+n = 0
+
+    @pytest.mark.parametrize("n", range(12))
+    def test_square(n):
+        print(f"checking square of {n}")
+        print("context line one")
+        print("context line two")
+        expected = {i: i * i for i in range(12)}
+>       assert n * n + 1 == expected[n]
+E       assert ((0 * 0) + 1) == 0
+
+test_many.py:9: AssertionError
+----------------------------- Captured stdout call -----------------------------
+checking square of 0
+context line one
+context line two
+________________________________ test_square[1] ________________________________
+
+n = 1
+
+    @pytest.mark.parametrize("n", range(12))
+    def test_square(n):
+        print(f"checking square of {n}")
+        print("context line one")
+        print("context line two")
+        expected = {i: i * i for i in range(12)}
+>       assert n * n + 1 == expected[n]
+E       assert ((1 * 1) + 1) == 1
+
+test_many.py:9: AssertionError
+----------------------------- Captured stdout call -----------------------------
+checking square of 1
+context line one
+context line two
+________________________________ test_square[2] ________________________________
+
+n = 2
+
+    @pytest.mark.parametrize("n", range(12))
+    def test_square(n):
+        print(f"checking square of {n}")
+        print("context line one")
+        print("context line two")
+        expected = {i: i * i for i in range(12)}
+>       assert n * n + 1 == expected[n]
+E       assert ((2 * 2) + 1) == 4
+
+test_many.py:9: AssertionError
+----------------------------- Captured stdout call -----------------------------
+checking square of 2
+context line one
+context line two
+________________________________ test_square[3] ________________________________
+
+n = 3
+
+    @pytest.mark.parametrize("n", range(12))
+    def test_square(n):
+        print(f"checking square of {n}")
+        print("context line one")
+        print("context line two")
+        expected = {i: i * i for i in range(12)}
+>       assert n * n + 1 == expected[n]
+E       assert ((3 * 3) + 1) == 9
+
+test_many.py:9: AssertionError
+----------------------------- Captured stdout call -----------------------------
+checking square of 3
+context line one
+context line two
+________________________________ test_square[4] ________________________________
+
+n = 4
+
+    @pytest.mark.parametrize("n", range(12))
+    def test_square(n):
+        print(f"checking square of {n}")
+        print("context line one")
+        print("context line two")
+        expected = {i: i * i for i in range(12)}
+>       assert n * n + 1 == expected[n]
+E       assert ((4 * 4) + 1) == 16
+
+test_many.py:9: AssertionError
+----------------------------- Captured stdout call -----------------------------
+checking square of 4
+context line one
+context line two
+________________________________ test_square[5] ________________________________
+
+n = 5
+
+    @pytest.mark.parametrize("n", range(12))
+    def test_square(n):
+        print(f"checking square of {n}")
+        print("context line one")
+        print("context line two")
+        expected = {i: i * i for i in range(12)}
+>       assert n * n + 1 == expected[n]
+E       assert ((5 * 5) + 1) == 25
+
+test_many.py:9: AssertionError
+----------------------------- Captured stdout call -----------------------------
+checking square of 5
+context line one
+context line two
+________________________________ test_square[6] ________________________________
+
+n = 6
+
+    @pytest.mark.parametrize("n", range(12))
+    def test_square(n):
+        print(f"checking square of {n}")
+        print("context line one")
+        print("context line two")
+        expected = {i: i * i for i in range(12)}
+>       assert n * n + 1 == expected[n]
+E       assert ((6 * 6) + 1) == 36
+
+test_many.py:9: AssertionError
+----------------------------- Captured stdout call -----------------------------
+checking square of 6
+context line one
+context line two
+________________________________ test_square[7] ________________________________
+
+n = 7
+
+    @pytest.mark.parametrize("n", range(12))
+    def test_square(n):
+        print(f"checking square of {n}")
+        print("context line one")
+        print("context line two")
+        expected = {i: i * i for i in range(12)}
+>       assert n * n + 1 == expected[n]
+E       assert ((7 * 7) + 1) == 49
+
+test_many.py:9: AssertionError
+----------------------------- Captured stdout call -----------------------------
+checking square of 7
+context line one
+context line two
+________________________________ test_square[8] ________________________________
+
+n = 8
+
+    @pytest.mark.parametrize("n", range(12))
+    def test_square(n):
+        print(f"checking square of {n}")
+        print("context line one")
+        print("context line two")
+        expected = {i: i * i for i in range(12)}
+>       assert n * n + 1 == expected[n]
+E       assert ((8 * 8) + 1) == 64
+
+test_many.py:9: AssertionError
+----------------------------- Captured stdout call -----------------------------
+checking square of 8
+context line one
+context line two
+________________________________ test_square[9] ________________________________
+
+n = 9
+
+    @pytest.mark.parametrize("n", range(12))
+    def test_square(n):
+        print(f"checking square of {n}")
+        print("context line one")
+        print("context line two")
+        expected = {i: i * i for i in range(12)}
+>       assert n * n + 1 == expected[n]
+E       assert ((9 * 9) + 1) == 81
+
+test_many.py:9: AssertionError
+----------------------------- Captured stdout call -----------------------------
+checking square of 9
+context line one
+context line two
+_______________________________ test_square[10] ________________________________
+
+n = 10
+
+    @pytest.mark.parametrize("n", range(12))
+    def test_square(n):
+        print(f"checking square of {n}")
+        print("context line one")
+        print("context line two")
+        expected = {i: i * i for i in range(12)}
+>       assert n * n + 1 == expected[n]
+E       assert ((10 * 10) + 1) == 100
+
+test_many.py:9: AssertionError
+----------------------------- Captured stdout call -----------------------------
+checking square of 10
+context line one
+context line two
+_______________________________ test_square[11] ________________________________
+
+n = 11
+
+    @pytest.mark.parametrize("n", range(12))
+    def test_square(n):
+        print(f"checking square of {n}")
+        print("context line one")
+        print("context line two")
+        expected = {i: i * i for i in range(12)}
+>       assert n * n + 1 == expected[n]
+E       assert ((11 * 11) + 1) == 121
+
+test_many.py:9: AssertionError
+----------------------------- Captured stdout call -----------------------------
+checking square of 11
+context line one
+context line two
+=========================== short test summary info ============================
+FAILED test_many.py::test_square[0] - assert ((0 * 0) + 1) == 0
+FAILED test_many.py::test_square[1] - assert ((1 * 1) + 1) == 1
+FAILED test_many.py::test_square[2] - assert ((2 * 2) + 1) == 4
+FAILED test_many.py::test_square[3] - assert ((3 * 3) + 1) == 9
+FAILED test_many.py::test_square[4] - assert ((4 * 4) + 1) == 16
+FAILED test_many.py::test_square[5] - assert ((5 * 5) + 1) == 25
+FAILED test_many.py::test_square[6] - assert ((6 * 6) + 1) == 36
+FAILED test_many.py::test_square[7] - assert ((7 * 7) + 1) == 49
+FAILED test_many.py::test_square[8] - assert ((8 * 8) + 1) == 64
+FAILED test_many.py::test_square[9] - assert ((9 * 9) + 1) == 81
+FAILED test_many.py::test_square[10] - assert ((10 * 10) + 1) == 100
+FAILED test_many.py::test_square[11] - assert ((11 * 11) + 1) == 121
+============================== 12 failed in 0.08s ==============================
+"""
+
+# Recorded with `python -m unittest -v` (3.11): the progress list, then the report.
+UNITTEST_VERBOSE = """\
+test_empty (test_units.Cart.test_empty) ... FAIL
+test_fine (test_units.Cart.test_fine) ... ok
+test_total (test_units.Cart.test_total) ... FAIL
+
+======================================================================
+FAIL: test_empty (test_units.Cart.test_empty)
+----------------------------------------------------------------------
+Traceback (most recent call last):
+  File "/src/test_units.py", line 8, in test_empty
+    self.assertTrue([])
+AssertionError: [] is not true
+
+======================================================================
+FAIL: test_total (test_units.Cart.test_total)
+----------------------------------------------------------------------
+Traceback (most recent call last):
+  File "/src/test_units.py", line 5, in test_total
+    self.assertEqual(sum([1, 2]), 4)
+AssertionError: 3 != 4
+
+----------------------------------------------------------------------
+Ran 3 tests in 0.001s
+
+FAILED (failures=2)
+"""

@@ -35,6 +35,12 @@ def test_the_first_runner_up_is_shown_whole_and_near_ranges_are_joined() -> None
     assert set(range(495, 576)) <= numbers(build_excerpt(near))  # the 14-line gap is bridged
 
 
+def test_a_key_block_that_fits_keeps_every_line_and_gives_up_context() -> None:
+    got = build_excerpt(_found([LineRange(1_000, 1_145)]))
+    assert set(range(1_000, 1_146)) <= numbers(got)
+    assert sum(r.size for r in got) <= 150
+
+
 def test_never_more_than_150_lines() -> None:
     got = build_excerpt(_found([LineRange(10, 400), LineRange(600, 900)]))
     assert sum(r.size for r in got) <= 150

@@ -155,3 +155,51 @@ def test_weak_section_falls_back_to_the_commands_last_output() -> None:
 
 def test_empty_log_has_no_key_lines() -> None:
     assert analyze_text("").key_lines == ()
+
+
+def _snippet_lines(snippet: str, where_start: int, first: str, last: str) -> set[int]:
+    """Line numbers in the log of the snippet's lines from the one containing `first` through
+    the one containing `last`."""
+    body = snippet.rstrip("\n").split("\n")
+    lo = next(i for i, line in enumerate(body) if first in line)
+    hi = next(i for i, line in enumerate(body) if last in line)
+    return set(range(where_start + lo, where_start + hi + 1))
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_a_pytest_failure_report_is_the_key_block_whole(shape: str) -> None:
+    text, where = SHAPES[shape](snippets.PYTEST_REPORT)
+    got = numbers(analyze_text(text).key_lines)
+    # Both failing tests, with the captured output between them; not the summary that repeats them.
+    want = _snippet_lines(
+        snippets.PYTEST_REPORT, where.start, "_ test_price_of_two _", "test_shop.py:9: Assert"
+    )
+    assert got == want
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_a_long_pytest_report_gives_its_first_whole_blocks(shape: str) -> None:
+    text, where = SHAPES[shape](snippets.PYTEST_LONG_REPORT)
+    report = analyze_text(text)
+    got = numbers(report.key_lines)
+    chosen = _texts(text, got)
+    assert got <= set(range(where.start, where.end + 1))
+    assert "_ test_square[0] _" in chosen[0]
+    assert any("E       assert ((0 * 0) + 1) == 0" in line for line in chosen)
+    assert len(got) <= 150
+    assert max(got) - min(got) + 1 == len(got)
+    # It stops where a block ends: the next line starts a test or its captured output.
+    after = _texts(text, {max(got) + 1})[0]
+    assert "_ test_square[" in after or "Captured stdout call" in after
+    assert not any("short test summary" in line for line in chosen)
+    assert got <= numbers(report.excerpt)
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_a_unittest_report_is_the_key_block_not_the_progress_list(shape: str) -> None:
+    text, where = SHAPES[shape](snippets.UNITTEST_VERBOSE)
+    got = numbers(analyze_text(text).key_lines)
+    want = _snippet_lines(
+        snippets.UNITTEST_VERBOSE, where.start, "FAIL: test_empty", "AssertionError: 3 != 4"
+    )
+    assert got == want
