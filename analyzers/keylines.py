@@ -45,7 +45,7 @@ VOCABULARY = (
     "violation", "mismatch", "unexpected", "not ok", "problem", "×", "must ", "doesn't",
     "does not", "not defined", "unknown", "conflict", "warning: ", "rejected", "broken",
     "illegal", "unrecognized", "unsupported", "not allowed", "offense", "** (", "exceeded",
-    "issues", "[-] ",
+    "issues", "[-] ", "dubious",
 )  # fmt: skip
 _VOCAB = re.compile("|".join(re.escape(w) for w in VOCABULARY))
 
@@ -71,6 +71,7 @@ _STRONG: tuple[tuple[re.Pattern[str], float], ...] = (
         5.5,
     ),
     (_W(r"^\s*(?:✖|✗|×|❌|(?:FAIL|FAILED|FAILURE|not ok)\b)|--- FAIL:|\[FAIL(?:ED)?\]"), 6.0),
+    (_W(r"\bDubious, test returned [1-9]"), 6.0),  # Perl's prove (TAP harness)
     (_W(r"\b(?:FAILED|FAILURE|FAIL)\b|\bfailed\b(?! (?:with|to))|✖|✗|❌"), 4.5),
     (_W(r"^\s*\d{1,4}\) \S"), 3.5),  # numbered failure headers (mocha, rspec, phpunit, exunit)
     (_W(r"^\s*E\s{2,}\S"), 5.0),  # pytest assertion detail
@@ -142,7 +143,7 @@ _NEGATIVE = re.compile(
     r"|\.{2,} ok\b|-W(?:no-)?error|error_reporting|errorprone|[\w/-]*error[\w-]*\.\w+"
     r"|\bignor(?:e|ed|ing)\b|\bretry(?:ing)?\b|\bcontinuing\b|\bskipp(?:ed|ing)\b|\bxfail|\bpassed\b"
     r"|\b(?:if|when|on|handles?|handled|should|expect(?:ed|s)?|to) (?:an? )?(?:errors?|fail\w*)\b"
-    r"|^\s*ok\b|\.\.\. ok\s*$|\bPASS(?:ED)?\b|✓",
+    r"|^\s*ok\b|\.\.\. ok\s*$|\bPASS(?:ED)?\b|✓|^\s*SKIP\b|--- SKIP|# SKIP\b",
     re.I,
 )
 _WARNING = re.compile(r"\bwarn(?:ing)?s?\b|deprecat", re.I)
@@ -215,6 +216,8 @@ _UNITTEST_BLOCK = re.compile(r"^(?:FAIL|ERROR): \S")
 _UNITTEST_END = re.compile(r"^Ran \d+ tests? in ")
 _RULE = re.compile(r"^={20,}$")
 _DASHES = re.compile(r"^-{20,}$")
+_TAP_DUBIOUS = re.compile(r"Dubious, test returned [1-9]")
+_TAP_FAILED = re.compile(r"^Failed \d+/\d+ subtests")
 _SEPARATOR = re.compile(r"^\s*(?:_{3,}|={3,}|-{3,}) ?.{0,300}(?:_{3,}|={3,}|-{3,})\s*$")
 
 
@@ -502,6 +505,8 @@ def _expand(lines: list[_Line], a: int) -> tuple[int, int]:
         if tag == "E":
             lo, hi = _separated_block(lines, lo, hi)
         return _trim(lines, lo, hi)
+    if _TAP_DUBIOUS.search(anchor):
+        return _tap_block(lines, a)
     if _PY_LOCATION.match(anchor):
         lo, hi = _separated_block(lines, lo, hi)
         return _trim(lines, lo, hi)
@@ -620,6 +625,17 @@ def _report_at(lines: list[_Line], i: int, s_hi: int) -> tuple[int, int, int] | 
     while cut > lo and (not lines[cut].text or _DASHES.match(lines[cut].text)):
         cut -= 1
     return lo, cut, j
+
+
+def _tap_block(lines: list[_Line], a: int) -> tuple[int, int]:
+    """prove's `t0001-name.sh .... Dubious, test returned 1` with its `Failed 1/5 subtests`;
+    the test's name is on the line above when other output came in between."""
+    lo = hi = a
+    if a > 0 and _TAP_DUBIOUS.match(lines[a].text) and lines[a - 1].text.rstrip().endswith(".."):
+        lo = a - 1
+    if a + 1 < len(lines) and _TAP_FAILED.match(lines[a + 1].text):
+        hi = a + 1
+    return lo, hi
 
 
 def _chained(lines: list[_Line], hi: int) -> int:

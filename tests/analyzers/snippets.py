@@ -624,3 +624,19 @@ Ran 3 tests in 0.001s
 
 FAILED (failures=2)
 """
+
+# Recorded with prove (Perl's TAP harness, as git's test suite runs it): a failing script.
+PROVE = """\
+t/t0001-basic.sh ..<SP>
+Dubious, test returned 1 (wstat 256, 0x100)
+Failed 1/3 subtests<SP>
+t/t0002-other.sh .. ok
+
+Test Summary Report
+-------------------
+t/t0001-basic.sh (Wstat: 256 (exited 1) Tests: 3 Failed: 1)
+  Failed test:  3
+  Non-zero exit status: 1
+Files=2, Tests=5,  0 wallclock secs ( 0.02 usr +  0.00 sys =  0.02 CPU)
+Result: FAIL
+""".replace("<SP>", " ")

@@ -123,6 +123,19 @@ def test_wrapper_error_loses_to_the_cause_below_it() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "skipped",
+    [
+        "SKIP Bug #7 (cache causes Segmentation fault) [ext/t/bug7.phpt] reason: online test",
+        "--- SKIP: TestUpload (0.00s)",
+        "ok 4 - upload fails on timeout # SKIP no network",
+    ],
+)
+def test_a_skipped_test_is_not_a_failure_whatever_its_title_says(skipped: str) -> None:
+    # PHP's run-tests, go test and TAP print the title of a skipped test, error words and all.
+    assert line_score(skipped) < line_score("FAIL Bug #8 (proc_open hangs) [ext/t/bug8.phpt]") / 2
+
+
 def test_elixir_stack_kept_with_its_exception() -> None:
     text, _ = travis_log(snippets.ELIXIR)
     chosen = _texts(text, numbers(analyze_text(text).key_lines))
@@ -202,4 +215,12 @@ def test_a_unittest_report_is_the_key_block_not_the_progress_list(shape: str) ->
     want = _snippet_lines(
         snippets.UNITTEST_VERBOSE, where.start, "FAIL: test_empty", "AssertionError: 3 != 4"
     )
+    assert got == want
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_prove_names_the_failing_script_where_it_ran_not_in_its_summary(shape: str) -> None:
+    text, where = SHAPES[shape](snippets.PROVE)
+    got = numbers(analyze_text(text).key_lines)
+    want = _snippet_lines(snippets.PROVE, where.start, "t/t0001-basic.sh ..", "Failed 1/3 subtests")
     assert got == want
