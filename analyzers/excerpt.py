@@ -25,6 +25,7 @@ def build_excerpt(
     after: int = 25,
     section_tail: int = 30,
     bridge: int = 25,
+    key_bridge: int = 80,
 ) -> list[LineRange]:
     """Ranges to show, in priority order until `max_lines` is spent, then in log order:
     the key lines, the failing section's end, the first runner-up block, the other ones."""
@@ -57,7 +58,7 @@ def build_excerpt(
             chosen = merge_ranges([*chosen, LineRange(r.start, r.start + room - 1)])
             chosen = _cap(chosen, max_lines)
         break
-    return chosen
+    return _join_near_key(chosen, found.ranges, key_bridge, max_lines)
 
 
 def _around(r: LineRange, before: int, after: int, max_lines: int, last: int) -> LineRange:
@@ -66,6 +67,29 @@ def _around(r: LineRange, before: int, after: int, max_lines: int, last: int) ->
     after = min(after, spare)
     before = min(before, spare - after)
     return _clip(r.start - before, r.end + after, last)
+
+
+def _join_near_key(
+    ranges: list[LineRange], key: tuple[LineRange, ...], gap: int, max_lines: int
+) -> list[LineRange]:
+    """With room left, fill the gaps next to the key lines, smallest first: what happened
+    between the failure and an error a screen away is usually part of the story."""
+    out = list(ranges)
+    while True:
+        gaps = [
+            (out[i + 1].start - out[i].end - 1, i)
+            for i in range(len(out) - 1)
+            if _touches(out[i], key) or _touches(out[i + 1], key)
+        ]
+        fits = [(g, i) for g, i in gaps if g <= gap and _size(out) + g <= max_lines]
+        if not fits:
+            return out
+        _, i = min(fits)
+        out[i : i + 2] = [LineRange(out[i].start, out[i + 1].end)]
+
+
+def _touches(r: LineRange, key: tuple[LineRange, ...]) -> bool:
+    return any(k.start <= r.end and r.start <= k.end for k in key)
 
 
 def _bridge(ranges: list[LineRange], gap: int) -> list[LineRange]:

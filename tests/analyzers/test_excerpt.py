@@ -41,6 +41,14 @@ def test_a_key_block_that_fits_keeps_every_line_and_gives_up_context() -> None:
     assert sum(r.size for r in got) <= 150
 
 
+def test_room_left_fills_the_gap_between_the_key_lines_and_a_block_a_screen_away() -> None:
+    near = KeyLines((LineRange(500, 505),), (), None, 10_000, (LineRange(580, 590),))
+    assert set(range(495, 601)) <= numbers(build_excerpt(near))  # a 46-line gap is filled
+    far = KeyLines((LineRange(500, 505),), (), None, 10_000, (LineRange(700, 710),))
+    lines = numbers(build_excerpt(far))
+    assert 600 not in lines and {530, 697} <= lines  # a 166-line gap is not
+
+
 def test_never_more_than_150_lines() -> None:
     got = build_excerpt(_found([LineRange(10, 400), LineRange(600, 900)]))
     assert sum(r.size for r in got) <= 150
