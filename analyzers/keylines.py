@@ -216,6 +216,10 @@ _UNITTEST_BLOCK = re.compile(r"^(?:FAIL|ERROR): \S")
 _UNITTEST_END = re.compile(r"^Ran \d+ tests? in ")
 _RULE = re.compile(r"^={20,}$")
 _DASHES = re.compile(r"^-{20,}$")
+_NPM_LIFECYCLE = re.compile(
+    r"^(?:npm ERR!|npm error) (?:code ELIFECYCLE|Lifecycle script|Test failed\.  See above"
+    r"|There is likely additional logging output above)"
+)
 _TAP_DUBIOUS = re.compile(r"Dubious, test returned [1-9]")
 _TAP_FAILED = re.compile(r"^Failed \d+/\d+ subtests")
 _SEPARATOR = re.compile(r"^\s*(?:_{3,}|={3,}|-{3,}) ?.{0,300}(?:_{3,}|={3,}|-{3,})\s*$")
@@ -249,6 +253,7 @@ class _Line:
     text: str
     step: int | None
     score: float = 0.0
+    trailer: bool = False  # only says that a command failed (npm's lifecycle report)
 
 
 def line_score(text: str) -> float:
@@ -297,6 +302,7 @@ def find_key_lines(
         line.score = score
         if score > 0:
             counts[_raw_template(line.raw)] += 1
+    _mark_npm_lifecycle(lines)
     if repeats:
         counts.update(repeats)
     strongest = max(
@@ -364,7 +370,7 @@ def find_key_lines(
 def _last_output(lines: list[_Line], s_lo: int, s_hi: int) -> tuple[int, int]:
     """The last paragraph of a section's output, above its exit line and trailers."""
     i = s_hi - 1 if _TERMINAL.match(lines[s_hi].text) else s_hi
-    while i > s_lo and (not lines[i].text or _SUMMARY.search(lines[i].text)):
+    while i > s_lo and (not lines[i].text or lines[i].trailer or _SUMMARY.search(lines[i].text)):
         i -= 1
     if i <= s_lo and _SECTION_START.match(lines[s_lo].text):
         return s_hi, s_hi  # no output at all: the exit line is all there is
@@ -386,6 +392,28 @@ def _last_output(lines: list[_Line], s_lo: int, s_hi: int) -> tuple[int, int]:
     if i == s_lo and lines[s_lo].text and not _SECTION_START.match(lines[s_lo].text):
         lo = s_lo
     return lo, hi
+
+
+def _mark_npm_lifecycle(lines: list[_Line]) -> None:
+    """npm's report that a script failed (`code ELIFECYCLE`, `Lifecycle script ... failed`)
+    names the script, not the cause: that is the script's own output above it."""
+    i = 0
+    n = len(lines)
+    while i < n:
+        line = lines[i]
+        if not (line.score > 0 and _NPM_LIFECYCLE.match(line.text)):
+            i += 1
+            continue
+        tag = _split_tag(line.text)[0]
+        lo = hi = i
+        while lo > 0 and _same_tag(lines, lo - 1, tag):
+            lo -= 1
+        while hi + 1 < n and _same_tag(lines, hi + 1, tag):
+            hi += 1
+        for j in range(lo, hi + 1):
+            lines[j].score = min(lines[j].score, 1.0)
+            lines[j].trailer = True
+        i = hi + 1
 
 
 def _flatten(segments: Sequence[Segment]) -> list[_Line]:

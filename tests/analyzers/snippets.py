@@ -640,3 +640,27 @@ t/t0001-basic.sh (Wstat: 256 (exited 1) Tests: 3 Failed: 1)
 Files=2, Tests=5,  0 wallclock secs ( 0.02 usr +  0.00 sys =  0.02 CPU)
 Result: FAIL
 """.replace("<SP>", " ")
+
+# A failing `npm test`: the script's output recorded with npm 11, then the lifecycle report in
+# the exact format npm 6 prints after it (npm 11 prints none).
+NPM_LIFECYCLE = """\
+
+> shop@1.0.0 test
+> node lint.js
+
+lint: checking 3 files
+  src/cart.js:12:5: 'total' is assigned a value but never used. (no-unused-vars)
+  src/cart.js:40:1: Expected indentation of 2 spaces but found 4. (indent)
+  src/pay.js:7:10: 'fetch' is not defined. (no-undef)
+3 problems
+npm ERR! code ELIFECYCLE
+npm ERR! errno 1
+npm ERR! shop@1.0.0 test: `node lint.js`
+npm ERR! Exit status 1
+npm ERR!
+npm ERR! Failed at the shop@1.0.0 test script.
+npm ERR! This is probably not a problem with npm. There is likely additional logging output above.
+
+npm ERR! A complete log of this run can be found in:
+npm ERR!     /home/travis/.npm/_logs/2019-06-23T13_24_35_123Z-debug.log
+"""

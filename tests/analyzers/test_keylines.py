@@ -51,6 +51,7 @@ FAMILIES = {
     "pester": (snippets.PESTER, "[-] writes a summary", ["[+] creates"]),
     "awesome_bot": (snippets.AWESOME_BOT, "404 https://example.com/gone", ["Wrote results"]),
     "size-limit": (snippets.SIZE_LIMIT, "limit has exceeded", []),
+    "npm-lifecycle": (snippets.NPM_LIFECYCLE, "'fetch' is not defined", ["npm ERR!"]),
     "npm-ci-lockfile": (snippets.NPM_CI_LOCKFILE, "Missing: is-odd@3.0.1", ["Usage:", "--dry-run"]),
 }
 
