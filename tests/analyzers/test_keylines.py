@@ -137,6 +137,12 @@ def test_a_skipped_test_is_not_a_failure_whatever_its_title_says(skipped: str) -
     assert line_score(skipped) < line_score("FAIL Bug #8 (proc_open hangs) [ext/t/bug8.phpt]") / 2
 
 
+def test_error_words_inside_file_names_are_not_evidence() -> None:
+    assert line_score("▸ Copying /Users/ci/Tests/Resources/invalid_data.json") == 0
+    assert line_score("Compiling missing-dns-name.cer error_pages.html") == 0
+    assert line_score("error: cannot open invalid_data.json") > 0
+
+
 def test_elixir_stack_kept_with_its_exception() -> None:
     text, _ = travis_log(snippets.ELIXIR)
     chosen = _texts(text, numbers(analyze_text(text).key_lines))
