@@ -216,7 +216,11 @@ _UNITTEST_BLOCK = re.compile(r"^(?:FAIL|ERROR): \S")
 _UNITTEST_END = re.compile(r"^Ran \d+ tests? in ")
 _RULE = re.compile(r"^={20,}$")
 _DASHES = re.compile(r"^-{20,}$")
-_FILE_NAME = re.compile(r"[\w.-]*/[\w./-]*|[\w-]+\.[a-z]{1,5}\b")
+# Paths, file names and lower-case package or variable names.
+_NAME = re.compile(
+    r"[\w.-]*/[\w./-]*|[\w-]+\.[a-z]{1,5}\b"
+    r"|(?<![\w-])(?!non-zero\b)[a-z0-9]+(?:[-_][a-z0-9]+)+(?![\w-])"
+)
 _NPM_LIFECYCLE = re.compile(
     r"^(?:npm ERR!|npm error) (?:code ELIFECYCLE|Lifecycle script|Test failed\.  See above"
     r"|There is likely additional logging output above)"
@@ -261,8 +265,8 @@ def line_score(text: str) -> float:
     """Base score of one cleaned line: 0 for ordinary output, higher for stronger evidence."""
     head = text[:MAX_SCORE_CHARS]
     low = head.lower()
-    if not _VOCAB.search(low) or not _VOCAB.search(_FILE_NAME.sub(" ", low)):
-        return 0.0  # no error words, or only inside file names (`invalid_data.json`)
+    if not _VOCAB.search(low) or not _VOCAB.search(_NAME.sub(" ", head).lower()):
+        return 0.0  # no error words, or only inside names (`invalid_data.json`, `quick-error`)
     best = 0.0
     for pattern, weight in _STRONG:
         if weight > best and pattern.search(head):

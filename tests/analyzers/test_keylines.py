@@ -137,10 +137,14 @@ def test_a_skipped_test_is_not_a_failure_whatever_its_title_says(skipped: str) -
     assert line_score(skipped) < line_score("FAIL Bug #8 (proc_open hangs) [ext/t/bug8.phpt]") / 2
 
 
-def test_error_words_inside_file_names_are_not_evidence() -> None:
+def test_error_words_inside_names_are_not_evidence() -> None:
     assert line_score("▸ Copying /Users/ci/Tests/Resources/invalid_data.json") == 0
     assert line_score("Compiling missing-dns-name.cer error_pages.html") == 0
     assert line_score("error: cannot open invalid_data.json") > 0
+    assert line_score("   Compiling quick-error v1.2.2") == 0  # a crate, not an error
+    assert line_score("  Downloaded error_chain v0.12.4") == 0
+    assert line_score("status: PERMISSION_DENIED") > 0  # gRPC codes are upper case
+    assert line_score("make returned non-zero") > 0
 
 
 def test_elixir_stack_kept_with_its_exception() -> None:
