@@ -28,6 +28,7 @@ MAX_KEY_LINES = 120
 MAX_INTRO_LINES = 120
 MAX_REPORT_LINES = 150
 REPORT_LOOKBACK = 5000
+MAX_SUBTESTS = 2000
 EARLY_SHARE = 1.0
 EARLY_WINDOW = 300
 WEAK_SECTION = 4.0
@@ -225,6 +226,10 @@ _NPM_LIFECYCLE = re.compile(
     r"^(?:npm ERR!|npm error) (?:code ELIFECYCLE|Lifecycle script|Test failed\.  See above"
     r"|There is likely additional logging output above)"
 )
+_GO_FAIL = re.compile(r"^\s*--- FAIL: \S+ \(")
+_GO_EVENT = re.compile(r"^\s*(?:=== (?:RUN|CONT|PAUSE|NAME)|--- (?:PASS|FAIL|SKIP):)")
+_GO_PARENT = re.compile(r"^--- FAIL: \S+ \(")
+_GO_SUBTEST_FAIL = re.compile(r"^\s+--- FAIL: ")
 _TAP_DUBIOUS = re.compile(r"Dubious, test returned [1-9]")
 _TAP_FAILED = re.compile(r"^Failed \d+/\d+ subtests")
 _SEPARATOR = re.compile(r"^\s*(?:_{3,}|={3,}|-{3,}) ?.{0,300}(?:_{3,}|={3,}|-{3,})\s*$")
@@ -540,6 +545,13 @@ def _expand(lines: list[_Line], a: int) -> tuple[int, int]:
         return _trim(lines, lo, hi)
     if _TAP_DUBIOUS.search(anchor):
         return _tap_block(lines, a)
+    if _GO_FAIL.match(anchor):
+        sub = _go_failed_subtest(lines, a) if _GO_PARENT.match(anchor) else None
+        if sub is not None:
+            return _expand(lines, sub)
+        found = _go_run_output(lines, a)
+        if found is not None:
+            return found
     if _PY_LOCATION.match(anchor):
         lo, hi = _separated_block(lines, lo, hi)
         return _trim(lines, lo, hi)
@@ -658,6 +670,34 @@ def _report_at(lines: list[_Line], i: int, s_hi: int) -> tuple[int, int, int] | 
     while cut > lo and (not lines[cut].text or _DASHES.match(lines[cut].text)):
         cut -= 1
     return lo, cut, j
+
+
+def _go_failed_subtest(lines: list[_Line], a: int) -> int | None:
+    """`go test` lists a parent's subtests under its `--- FAIL:`: the failed one says more."""
+    for j in range(a + 1, min(len(lines), a + MAX_SUBTESTS)):
+        text = lines[j].text
+        if not text[:1].isspace():
+            return None
+        if _GO_SUBTEST_FAIL.match(text):
+            return j
+    return None
+
+
+def _go_run_output(lines: list[_Line], a: int) -> tuple[int, int] | None:
+    """Since go 1.14 a test's messages follow its `=== RUN   Name` line, not its `--- FAIL:`."""
+    nxt = _next_text(lines, a + 1, 0)
+    if nxt is not None and _indent(lines[nxt].text) > _indent(lines[a].text):
+        return None  # go 1.13 and older: the messages are nested under the result
+    name = lines[a].text.split()[2]
+    run = f"=== RUN   {name}"
+    for r in range(a - 1, max(-1, a - MAX_SUBTESTS), -1):
+        if lines[r].text.strip() != run:
+            continue
+        hi = r
+        while hi + 1 < a and not _GO_EVENT.match(lines[hi + 1].text):
+            hi += 1
+        return (r, hi) if hi > r else None
+    return None
 
 
 def _tap_block(lines: list[_Line], a: int) -> tuple[int, int]:
@@ -817,7 +857,8 @@ def _absorb_neighbours(lines: list[_Line], lo: int, hi: int, best: float) -> tup
         grown = False
         for j in range(hi + 1, min(len(lines), hi + 4)):
             text = lines[j].text
-            if _HELP.match(_split_tag(text)[1]):
+            body = _split_tag(text)[1]
+            if _HELP.match(body) or _PASS.match(body):
                 break
             if lines[j].score >= best * 0.5 and not (
                 _TERMINAL.match(text) or _SUMMARY.search(text)
@@ -826,6 +867,8 @@ def _absorb_neighbours(lines: list[_Line], lo: int, hi: int, best: float) -> tup
                 grown = True
                 break
         for j in range(lo - 1, max(-1, lo - 4), -1):
+            if _PASS.match(_split_tag(lines[j].text)[1]):
+                break  # a passing test: what is above it is another test
             if lines[j].score >= best * 0.5 and not _INTRO.match(lines[j].text):
                 lo = min(j, _expand(lines, j)[0])
                 grown = True

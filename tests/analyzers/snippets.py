@@ -664,3 +664,36 @@ npm ERR! This is probably not a problem with npm. There is likely additional log
 npm ERR! A complete log of this run can be found in:
 npm ERR!     /home/travis/.npm/_logs/2019-06-23T13_24_35_123Z-debug.log
 """
+
+# Recorded with go 1.2x (`go test -v`, a failing subtest): messages print where they happen.
+GO_SUBTESTS = """\
+=== RUN   TestSorted
+=== RUN   TestSorted/Books
+=== RUN   TestSorted/Meetups
+    links_test.go:16: expected 'golang auckland' but actual is 'golang boston'
+=== RUN   TestSorted/Tools
+--- FAIL: TestSorted (0.00s)
+    --- PASS: TestSorted/Books (0.00s)
+    --- FAIL: TestSorted/Meetups (0.00s)
+    --- PASS: TestSorted/Tools (0.00s)
+FAIL
+FAIL	example.com/links	0.004s
+FAIL
+"""
+
+# The same run in the exact format go 1.13 and older print: each subtest's messages nested
+# under its own result, below the parent's `--- FAIL:`.
+GO_SUBTESTS_NESTED = """\
+=== RUN   TestSorted
+=== RUN   TestSorted/Books
+=== RUN   TestSorted/Meetups
+=== RUN   TestSorted/Tools
+--- FAIL: TestSorted (0.00s)
+    --- PASS: TestSorted/Books (0.00s)
+    --- FAIL: TestSorted/Meetups (0.00s)
+        links_test.go:16: expected 'golang auckland' but actual is 'golang boston'
+    --- PASS: TestSorted/Tools (0.00s)
+FAIL
+FAIL	example.com/links	0.004s
+FAIL
+"""

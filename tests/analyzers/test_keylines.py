@@ -51,6 +51,12 @@ FAMILIES = {
     "pester": (snippets.PESTER, "[-] writes a summary", ["[+] creates"]),
     "awesome_bot": (snippets.AWESOME_BOT, "404 https://example.com/gone", ["Wrote results"]),
     "size-limit": (snippets.SIZE_LIMIT, "limit has exceeded", []),
+    "go-subtests": (snippets.GO_SUBTESTS, "expected 'golang auckland'", ["TestSorted/Books"]),
+    "go-subtests-nested": (
+        snippets.GO_SUBTESTS_NESTED,
+        "expected 'golang auckland'",
+        ["TestSorted/Books", "TestSorted/Tools"],
+    ),
     "npm-lifecycle": (snippets.NPM_LIFECYCLE, "'fetch' is not defined", ["npm ERR!"]),
     "npm-ci-lockfile": (snippets.NPM_CI_LOCKFILE, "Missing: is-odd@3.0.1", ["Usage:", "--dry-run"]),
 }
