@@ -226,6 +226,8 @@ _NPM_LIFECYCLE = re.compile(
     r"^(?:npm ERR!|npm error) (?:code ELIFECYCLE|Lifecycle script|Test failed\.  See above"
     r"|There is likely additional logging output above)"
 )
+_CI_MARKER = re.compile(r"^section_(?:start|end):\d+:")  # GitLab's collapsible sections
+_DIFF_LINE = re.compile(r"^(?:[ +@-]|diff |index |new file|deleted file|similarity|rename |\\ No)")
 _GO_FAIL = re.compile(r"^\s*--- FAIL: \S+ \(")
 _GO_EVENT = re.compile(r"^\s*(?:=== (?:RUN|CONT|PAUSE|NAME)|--- (?:PASS|FAIL|SKIP):)")
 _GO_PARENT = re.compile(r"^--- FAIL: \S+ \(")
@@ -380,7 +382,12 @@ def find_key_lines(
 def _last_output(lines: list[_Line], s_lo: int, s_hi: int) -> tuple[int, int]:
     """The last paragraph of a section's output, above its exit line and trailers."""
     i = s_hi - 1 if _TERMINAL.match(lines[s_hi].text) else s_hi
-    while i > s_lo and (not lines[i].text or lines[i].trailer or _SUMMARY.search(lines[i].text)):
+    while i > s_lo and (
+        not lines[i].text
+        or lines[i].trailer
+        or _SUMMARY.search(lines[i].text)
+        or _CI_MARKER.match(lines[i].text)
+    ):
         i -= 1
     if i <= s_lo and _SECTION_START.match(lines[s_lo].text):
         return s_hi, s_hi  # no output at all: the exit line is all there is
@@ -401,7 +408,22 @@ def _last_output(lines: list[_Line], s_lo: int, s_hi: int) -> tuple[int, int]:
         i -= 1
     if i == s_lo and lines[s_lo].text and not _SECTION_START.match(lines[s_lo].text):
         lo = s_lo
-    return lo, hi
+    return _diff_start(lines, lo, max(s_lo, hi - MAX_KEY_LINES)), hi
+
+
+def _diff_start(lines: list[_Line], lo: int, limit: int) -> int:
+    """A formatter's or a check's diff (`gofmt -d`, `ruff format --diff`, `git diff
+    --exit-code`) is shown from its first file header when it ends right above `lo`."""
+    top = lo
+    for i in range(lo - 1, limit - 1, -1):
+        text = lines[i].text
+        if text and not _DIFF_LINE.match(text):
+            break
+        if text.startswith(("diff --git ", "diff -u ")) or (
+            text.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].text.startswith("+++ ")
+        ):
+            top = i
+    return top
 
 
 def _mark_npm_lifecycle(lines: list[_Line]) -> None:

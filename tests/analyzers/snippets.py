@@ -697,3 +697,20 @@ FAIL
 FAIL	example.com/links	0.004s
 FAIL
 """
+
+# Recorded with `ruff format --diff` (a formatter's check: a diff, no error words).
+FORMAT_DIFF = """\
+--- cart.py
++++ cart.py
+@@ -1,6 +1,5 @@
+ def total(items):
+-    return sum( [i.price for i in items] )
+-
++    return sum([i.price for i in items])
+<SP>
+<SP>
+-x = {  "a":1 }
++x = {"a": 1}
+
+1 file would be reformatted
+""".replace("<SP>", " ")

@@ -241,3 +241,11 @@ def test_prove_names_the_failing_script_where_it_ran_not_in_its_summary(shape: s
     got = numbers(analyze_text(text).key_lines)
     want = _snippet_lines(snippets.PROVE, where.start, "t/t0001-basic.sh ..", "Failed 1/3 subtests")
     assert got == want
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_a_formatters_diff_is_shown_from_its_file_header(shape: str) -> None:
+    text, where = SHAPES[shape](snippets.FORMAT_DIFF)
+    got = numbers(analyze_text(text).key_lines)
+    snippet = snippets.FORMAT_DIFF
+    assert got == _snippet_lines(snippet, where.start, "--- cart.py", "would be reformatted")
