@@ -228,6 +228,7 @@ _NPM_LIFECYCLE = re.compile(
 )
 _CI_MARKER = re.compile(r"^section_(?:start|end):\d+:")  # GitLab's collapsible sections
 _DIFF_LINE = re.compile(r"^(?:[ +@-]|diff |index |new file|deleted file|similarity|rename |\\ No)")
+_PHPT_FAIL = re.compile(r"^FAIL .{0,500}\[\S{1,300}\.phpt\]")
 _GO_FAIL = re.compile(r"^\s*--- FAIL: \S+ \(")
 _GO_EVENT = re.compile(r"^\s*(?:=== (?:RUN|CONT|PAUSE|NAME)|--- (?:PASS|FAIL|SKIP):)")
 _GO_PARENT = re.compile(r"^--- FAIL: \S+ \(")
@@ -567,6 +568,8 @@ def _expand(lines: list[_Line], a: int) -> tuple[int, int]:
         return _trim(lines, lo, hi)
     if _TAP_DUBIOUS.search(anchor):
         return _tap_block(lines, a)
+    if _PHPT_FAIL.match(anchor):
+        return _phpt_block(lines, a)
     if _GO_FAIL.match(anchor):
         sub = _go_failed_subtest(lines, a) if _GO_PARENT.match(anchor) else None
         if sub is not None:
@@ -720,6 +723,15 @@ def _go_run_output(lines: list[_Line], a: int) -> tuple[int, int] | None:
             hi += 1
         return (r, hi) if hi > r else None
     return None
+
+
+def _phpt_block(lines: list[_Line], a: int) -> tuple[int, int]:
+    """PHP's run-tests prints a failed test's output diff, then its `FAIL title [file.phpt]`."""
+    if a > 0 and lines[a - 1].text == "========DONE========":
+        for i in range(a - 2, max(-1, a - MAX_REPORT_LINES), -1):
+            if lines[i].text == "========DIFF========":
+                return _trim(lines, i + 1, a)
+    return a, a
 
 
 def _tap_block(lines: list[_Line], a: int) -> tuple[int, int]:

@@ -714,3 +714,23 @@ FORMAT_DIFF = """\
 
 1 file would be reformatted
 """.replace("<SP>", " ")
+
+# Written in the exact format PHP's run-tests.php prints with --show-diff (php-src, PECL).
+PHPT = """\
+=====================================================================
+Running selected tests.
+PASS Basic addition [tests/add.phpt]
+SKIP Locale sort (setlocale fails) [tests/locale.phpt] reason: setlocale() failed
+========DIFF========
+001+ float(9.2233720368548E+18)
+001- int(9223372036854775807)
+========DONE========
+FAIL Addition overflows to float [tests/overflow.phpt]
+PASS Subtraction [tests/sub.phpt]
+=====================================================================
+Number of tests :    4                 3
+Tests skipped   :    1 ( 25.0%) --------
+Tests failed    :    1 ( 25.0%) ( 33.3%)
+Tests passed    :    2 ( 50.0%) ( 66.7%)
+=====================================================================
+"""

@@ -249,3 +249,10 @@ def test_a_formatters_diff_is_shown_from_its_file_header(shape: str) -> None:
     got = numbers(analyze_text(text).key_lines)
     snippet = snippets.FORMAT_DIFF
     assert got == _snippet_lines(snippet, where.start, "--- cart.py", "would be reformatted")
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_a_failed_phpt_comes_with_its_diff(shape: str) -> None:
+    text, where = SHAPES[shape](snippets.PHPT)
+    got = numbers(analyze_text(text).key_lines)
+    assert got == _snippet_lines(snippets.PHPT, where.start, "001+ float", "FAIL Addition")
