@@ -229,6 +229,8 @@ _NPM_LIFECYCLE = re.compile(
 _CI_MARKER = re.compile(r"^section_(?:start|end):\d+:")  # GitLab's collapsible sections
 _DIFF_LINE = re.compile(r"^(?:[ +@-]|diff |index |new file|deleted file|similarity|rename |\\ No)")
 _PHPT_FAIL = re.compile(r"^FAIL .{0,500}\[\S{1,300}\.phpt\]")
+_XC_SUITE = re.compile(r"^[A-Za-z_][\w.]{0,300}$")
+_XC_LOCATION = re.compile(r"^  \S{1,500}:\d{1,7}$")
 _GO_FAIL = re.compile(r"^\s*--- FAIL: \S+ \(")
 _GO_EVENT = re.compile(r"^\s*(?:=== (?:RUN|CONT|PAUSE|NAME)|--- (?:PASS|FAIL|SKIP):)")
 _GO_PARENT = re.compile(r"^--- FAIL: \S+ \(")
@@ -639,9 +641,47 @@ def _expand(lines: list[_Line], a: int) -> tuple[int, int]:
 def _report(lines: list[_Line], s_lo: int, s_hi: int) -> tuple[int, int] | None:
     """The first test-runner failure report in lines `s_lo..s_hi`, as its first blocks."""
     for i in range(s_lo, s_hi):
-        found = _report_at(lines, i, s_hi)
+        found = _report_at(lines, i, s_hi) or _xcpretty_at(lines, i, s_hi)
         if found:
             return found[0], found[1]
+    return None
+
+
+def _xcpretty_at(lines: list[_Line], i: int, s_hi: int) -> tuple[int, int, int] | None:
+    """xcpretty's summary, if the code fence at line `i` opens its first entry: the suite,
+    each failed test with its message, `file:line` and the code around it."""
+    if lines[i].text.strip() != "```":
+        return None
+    loc = _prev_text(lines, i)
+    test = _prev_text(lines, loc) if loc is not None else None
+    suite = _prev_text(lines, test) if test is not None else None
+    if (
+        suite is None
+        or loc is None
+        or test is None
+        or not _XC_LOCATION.match(lines[loc].text)
+        or not lines[test].text.startswith("  ")
+        or not _XC_SUITE.match(lines[suite].text)
+    ):
+        return None
+    cut = j = i
+    fenced = True
+    while j + 1 <= s_hi and j + 1 - suite < MAX_REPORT_LINES:
+        j += 1
+        text = lines[j].text
+        if text.strip() == "```":
+            fenced = not fenced
+            cut = j
+        elif text and not fenced and not text.startswith("  ") and not _XC_SUITE.match(text):
+            break
+    return suite, cut, j
+
+
+def _prev_text(lines: list[_Line], i: int, blanks: int = 5) -> int | None:
+    """Index of the last non-blank line before `i`, skipping at most `blanks` blank lines."""
+    for j in range(i - 1, max(-1, i - blanks - 2), -1):
+        if lines[j].text:
+            return j
     return None
 
 

@@ -734,3 +734,40 @@ Tests failed    :    1 ( 25.0%) ( 33.3%)
 Tests passed    :    2 ( 50.0%) ( 66.7%)
 =====================================================================
 """
+
+# Written in the exact format xcpretty prints for `xcodebuild test`: progress, then its summary
+# (suite, then each failure's test, reason, file:line and the code around it).
+XCPRETTY = """\
+All tests
+Test Suite CartTests.xctest started
+CartTests
+    ✓ testAddsItem (0.002 seconds)
+    ✗ testTotalIncludesTax, XCTAssertEqual failed: ("10.0") is not equal to ("10.8")
+    ✓ testRemovesItem (0.001 seconds)
+    ✗ testEmptyCartTotalIsZero, XCTAssertTrue failed
+
+
+CartTests
+  testTotalIncludesTax, XCTAssertEqual failed: ("10.0") is not equal to ("10.8")
+  /Users/ci/shop/Tests/CartTests.swift:21
+  ```
+        cart.add(Item(price: 10))
+        XCTAssertEqual(cart.total, 10.8)
+    }
+  ```
+
+  testEmptyCartTotalIsZero, XCTAssertTrue failed
+  /Users/ci/shop/Tests/CartTests.swift:30
+  ```
+        let cart = Cart()
+        XCTAssertTrue(cart.total == 0)
+    }
+  ```
+
+
+<TAB> Executed 4 tests, with 2 failures (0 unexpected) in 0.012 (0.015) seconds
+
+Testing failed:
+<TAB>Test session results, code coverage, and logs: /Users/ci/Library/Logs/Test.xcresult
+** TEST FAILED **
+""".replace("<TAB>", "\t")

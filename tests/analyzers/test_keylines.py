@@ -256,3 +256,13 @@ def test_a_failed_phpt_comes_with_its_diff(shape: str) -> None:
     text, where = SHAPES[shape](snippets.PHPT)
     got = numbers(analyze_text(text).key_lines)
     assert got == _snippet_lines(snippets.PHPT, where.start, "001+ float", "FAIL Addition")
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_xcpretty_summary_is_the_key_block_not_the_progress_marks(shape: str) -> None:
+    text, where = SHAPES[shape](snippets.XCPRETTY)
+    got = numbers(analyze_text(text).key_lines)
+    body = snippets.XCPRETTY.rstrip("\n").split("\n")
+    suite = where.start + body.index("CartTests", body.index("CartTests") + 1)
+    fence = where.start + len(body) - 1 - body[::-1].index("  ```")
+    assert got == set(range(suite, fence + 1))
