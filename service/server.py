@@ -202,6 +202,7 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Con
         "proxy_headers": True,
         "forwarded_allow_ips": "*",  # Cloud Run's front end is the only way in
         "timeout_graceful_shutdown": 10,
+        "timeout_keep_alive": settings.keepalive_timeout,
     }
     values.update(overrides)
     return uvicorn.Config(app, **values)

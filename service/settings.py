@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     body_timeout: float = Field(default=60.0, gt=0, description="seconds to receive a body")
     header_timeout: float = Field(default=10.0, gt=0, description="seconds to receive headers")
     max_header_bytes: int = Field(default=64 * 1024, gt=0, description="request line + headers")
+    # Longer than the idle timeout of whatever keeps connections to us (Google's external
+    # load balancers: 600 s; httpx: 5 s), so the client closes idle connections, never the
+    # gateway under a request it is sending: that race resets the client's connection.
+    keepalive_timeout: int = Field(default=620, gt=0, description="idle keep-alive seconds")
     connect_timeout: float = Field(default=5.0, gt=0)
     # Long: a busy server can take minutes before the first token of a long prompt.
     read_timeout: float = Field(default=600.0, gt=0)

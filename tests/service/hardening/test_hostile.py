@@ -312,6 +312,19 @@ def test_keep_alive_still_works(server: tuple[str, int], planted: Planted) -> No
             time.sleep(0.3)
 
 
+def test_keep_alive_outlasts_a_clients_idle_timeout(
+    server: tuple[str, int], planted: Planted
+) -> None:
+    """A client reuses a connection idle for up to its own expiry (httpx: 5 s): the gateway
+    must not be closing it then, or the request sent on it is reset."""
+    with socket.create_connection(server, timeout=5) as sock:
+        for pause in (5.5, 0):
+            sock.sendall(request("GET", "/v1/models", planted.user))
+            reply = read_reply(sock, 3)
+            assert reply.status == 200 and not reply.closed
+            time.sleep(pause)
+
+
 # --- path traversal towards vLLM's internal routes ---------------------------------------------
 
 TRAVERSALS = [
