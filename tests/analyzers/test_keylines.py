@@ -196,15 +196,28 @@ def _snippet_lines(snippet: str, where_start: int, first: str, last: str) -> set
     return set(range(where_start + lo, where_start + hi + 1))
 
 
+# A tool's whole failure block: (snippet, text of its first line, text of its last line).
+WHOLE_BLOCKS = {
+    # Both failing tests with the captured output between them; not the summary repeating them.
+    "pytest-report": (snippets.PYTEST_REPORT, "_ test_price_of_two _", "test_shop.py:9: Assert"),
+    # The report, not the `... FAIL` progress list above it.
+    "unittest": (snippets.UNITTEST_VERBOSE, "FAIL: test_empty", "AssertionError: 3 != 4"),
+    # Where the script ran, not the summary report that names it again.
+    "prove": (snippets.PROVE, "t/t0001-basic.sh ..", "Failed 1/3 subtests"),
+    # A formatter's diff from its file header, with the check's last words.
+    "format-diff": (snippets.FORMAT_DIFF, "--- cart.py", "would be reformatted"),
+    # A failed .phpt test: its output diff, then its FAIL line.
+    "phpt": (snippets.PHPT, "001+ float", "FAIL Addition"),
+}
+
+
+@pytest.mark.parametrize("family", sorted(WHOLE_BLOCKS))
 @pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_a_pytest_failure_report_is_the_key_block_whole(shape: str) -> None:
-    text, where = SHAPES[shape](snippets.PYTEST_REPORT)
+def test_the_key_lines_are_the_tools_whole_failure_block(family: str, shape: str) -> None:
+    snippet, first, last = WHOLE_BLOCKS[family]
+    text, where = SHAPES[shape](snippet)
     got = numbers(analyze_text(text).key_lines)
-    # Both failing tests, with the captured output between them; not the summary that repeats them.
-    want = _snippet_lines(
-        snippets.PYTEST_REPORT, where.start, "_ test_price_of_two _", "test_shop.py:9: Assert"
-    )
-    assert got == want
+    assert got == _snippet_lines(snippet, where.start, first, last)
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
@@ -223,39 +236,6 @@ def test_a_long_pytest_report_gives_its_first_whole_blocks(shape: str) -> None:
     assert "_ test_square[" in after or "Captured stdout call" in after
     assert not any("short test summary" in line for line in chosen)
     assert got <= numbers(report.excerpt)
-
-
-@pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_a_unittest_report_is_the_key_block_not_the_progress_list(shape: str) -> None:
-    text, where = SHAPES[shape](snippets.UNITTEST_VERBOSE)
-    got = numbers(analyze_text(text).key_lines)
-    want = _snippet_lines(
-        snippets.UNITTEST_VERBOSE, where.start, "FAIL: test_empty", "AssertionError: 3 != 4"
-    )
-    assert got == want
-
-
-@pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_prove_names_the_failing_script_where_it_ran_not_in_its_summary(shape: str) -> None:
-    text, where = SHAPES[shape](snippets.PROVE)
-    got = numbers(analyze_text(text).key_lines)
-    want = _snippet_lines(snippets.PROVE, where.start, "t/t0001-basic.sh ..", "Failed 1/3 subtests")
-    assert got == want
-
-
-@pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_a_formatters_diff_is_shown_from_its_file_header(shape: str) -> None:
-    text, where = SHAPES[shape](snippets.FORMAT_DIFF)
-    got = numbers(analyze_text(text).key_lines)
-    snippet = snippets.FORMAT_DIFF
-    assert got == _snippet_lines(snippet, where.start, "--- cart.py", "would be reformatted")
-
-
-@pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_a_failed_phpt_comes_with_its_diff(shape: str) -> None:
-    text, where = SHAPES[shape](snippets.PHPT)
-    got = numbers(analyze_text(text).key_lines)
-    assert got == _snippet_lines(snippets.PHPT, where.start, "001+ float", "FAIL Addition")
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
