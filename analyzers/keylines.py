@@ -16,7 +16,31 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from analyzers.base import AnalysisContext, Finding, JSONValue, LineRange, merge_ranges
+from analyzers.loglines import (
+    SECTION_START,
+    TERMINAL,
+    Line,
+    indent,
+    next_text,
+    same_tag,
+    split_tag,
+    trim,
+)
 from analyzers.noise import clean
+from analyzers.reports import (
+    GO_FAIL,
+    GO_PARENT,
+    PHPT_FAIL,
+    TAP_DUBIOUS,
+    diff_start,
+    go_failed_subtest,
+    go_run_output,
+    mark_npm_lifecycle,
+    phpt_block,
+    report,
+    report_around,
+    tap_block,
+)
 from notifier.buildlog import parse_step_prefix
 
 if TYPE_CHECKING:
@@ -26,9 +50,6 @@ MAX_SCORE_CHARS = 600  # scoring looks at the start of a line only: bounded rege
 MAX_BLOCK_LINES = 100
 MAX_KEY_LINES = 120
 MAX_INTRO_LINES = 120
-MAX_REPORT_LINES = 150
-REPORT_LOOKBACK = 5000
-MAX_SUBTESTS = 2000
 EARLY_SHARE = 1.0
 EARLY_WINDOW = 300
 WEAK_SECTION = 4.0
@@ -151,17 +172,8 @@ _WARNING = re.compile(r"\bwarn(?:ing)?s?\b|deprecat", re.I)
 # A command line echoed by the CI system or a shell trace: the step's start, not a failure.
 _COMMAND = re.compile(r"^(?:\$ |\++ ?[\w./$]|> |Running |Run |\[command\])")
 
-# Where the failing part of a log ends: the CI system's own "this command failed" line.
-_TERMINAL = re.compile(
-    r'^(?:The command ".{0,2000}" (?:failed and )?exited with [1-9]\d*'
-    r'|ERROR: build step \d+ ".{0,500}" failed'
-    r"|(?:##\[error\]|Error: )?Process completed with exit code [1-9]"
-    r"|ERROR: Job failed|ERROR: script returned exit code [1-9]|Finished: FAILURE"
-    r"|Build step '.{0,200}' marked build as failure)"
-)
 # Where a step of a CI system starts (searched in the raw line: some are markers).
 _BUILD_STEP = re.compile(r"^ERROR: build step (\d+) ")
-_SECTION_START = re.compile(r"^(?:\$ |##\[group\]Run |::group::Run |\[Pipeline\] (?:sh|bat)\b)")
 _RAW_SECTION_START = re.compile(r"(?:travis_time:end:\S{0,200}(?:\x1b\[0K)?)?\$ \S")
 
 # Block structure.
@@ -172,7 +184,6 @@ _FRAME = re.compile(
     r"|^In file included from |^\s*from \S{1,300}:\d|^\S{1,300}:\d{1,7}(?::\d{1,5})?: note: "
     r"|^\d+ errors? generated\."
 )
-_TAG = re.compile(r"^(?:\[[A-Za-z]{2,8}\]|npm ERR!|npm error|ERR!|=(?=\s)|E(?=\s{2}|$))")
 _ERROR_TAGS = frozenset(
     {
         "[error]",
@@ -209,34 +220,12 @@ _LIST_ITEM = re.compile(r"^\s*(?:\d{1,4}[).]|[>*•-] |\S{1,300}[:(]\d)")
 _CHAIN = re.compile(
     r"^(?:During handling of the above exception|The above exception was the direct cause)"
 )
-# Test runners' failure reports: pytest's banner and its test blocks; unittest's `FAIL:` blocks.
-_PYTEST_REPORT = re.compile(r"^={3,} ?(?:FAILURES|ERRORS) ?={3,}$")
-_PYTEST_END = re.compile(r"^(?:={3,} .{1,300} ={3,}|-{3,} coverage.{0,300})$")
-_PYTEST_BLOCK = re.compile(r"^_{3,} .{1,300} _{3,}$|^-{3,} .{1,300} -{3,}$")
-_UNITTEST_BLOCK = re.compile(r"^(?:FAIL|ERROR): \S")
-_UNITTEST_END = re.compile(r"^Ran \d+ tests? in ")
-_RULE = re.compile(r"^={20,}$")
-_DASHES = re.compile(r"^-{20,}$")
 # Paths, file names and lower-case package or variable names.
 _NAME = re.compile(
     r"[\w.-]*/[\w./-]*|[\w-]+\.[a-z]{1,5}\b"
     r"|(?<![\w-])(?!non-zero\b)[a-z0-9]+(?:[-_][a-z0-9]+)+(?![\w-])"
 )
-_NPM_LIFECYCLE = re.compile(
-    r"^(?:npm ERR!|npm error) (?:code ELIFECYCLE|Lifecycle script|Test failed\.  See above"
-    r"|There is likely additional logging output above)"
-)
 _CI_MARKER = re.compile(r"^section_(?:start|end):\d+:")  # GitLab's collapsible sections
-_DIFF_LINE = re.compile(r"^(?:[ +@-]|diff |index |new file|deleted file|similarity|rename |\\ No)")
-_PHPT_FAIL = re.compile(r"^FAIL .{0,500}\[\S{1,300}\.phpt\]")
-_XC_SUITE = re.compile(r"^[A-Za-z_][\w.]{0,300}$")
-_XC_LOCATION = re.compile(r"^  \S{1,500}:\d{1,7}$")
-_GO_FAIL = re.compile(r"^\s*--- FAIL: \S+ \(")
-_GO_EVENT = re.compile(r"^\s*(?:=== (?:RUN|CONT|PAUSE|NAME)|--- (?:PASS|FAIL|SKIP):)")
-_GO_PARENT = re.compile(r"^--- FAIL: \S+ \(")
-_GO_SUBTEST_FAIL = re.compile(r"^\s+--- FAIL: ")
-_TAP_DUBIOUS = re.compile(r"Dubious, test returned [1-9]")
-_TAP_FAILED = re.compile(r"^Failed \d+/\d+ subtests")
 _SEPARATOR = re.compile(r"^\s*(?:_{3,}|={3,}|-{3,}) ?.{0,300}(?:_{3,}|={3,}|-{3,})\s*$")
 
 
@@ -259,16 +248,6 @@ class KeyLines:
     last_line: int
     candidates: tuple[LineRange, ...] = ()  # runner-up blocks, best first
     tail_texts: tuple[str, ...] = field(default=())  # cleaned last lines of the section
-
-
-@dataclass(slots=True)
-class _Line:
-    number: int
-    raw: str
-    text: str
-    step: int | None
-    score: float = 0.0
-    trailer: bool = False  # only says that a command failed (npm's lifecycle report)
 
 
 def line_score(text: str) -> float:
@@ -317,11 +296,11 @@ def find_key_lines(
         line.score = score
         if score > 0:
             counts[_raw_template(line.raw)] += 1
-    _mark_npm_lifecycle(lines)
+    mark_npm_lifecycle(lines)
     if repeats:
         counts.update(repeats)
     strongest = max(
-        (line.score for line in lines[s_lo : s_hi + 1] if not _TERMINAL.match(line.text)),
+        (line.score for line in lines[s_lo : s_hi + 1] if not TERMINAL.match(line.text)),
         default=0.0,
     )
     best_i = -1
@@ -364,9 +343,9 @@ def find_key_lines(
         lo, hi = _last_output(lines, s_lo, s_hi)
     else:
         lo, hi = _expand(lines, best_i)
-        in_report = _report_around(lines, best_i, hi)
+        in_report = report_around(lines, best_i, hi)
         if confident and s_lo <= best_i <= s_hi:
-            in_report = _report(lines, s_lo, s_hi) or in_report
+            in_report = report(lines, s_lo, s_hi) or in_report
         lo, hi = in_report or _absorb_neighbours(lines, lo, hi, best)
     key = [LineRange(lines[lo].number, lines[hi].number)]
     texts = tuple(line.text for line in lines[lo : hi + 1] if line.text)
@@ -382,9 +361,9 @@ def find_key_lines(
     return KeyLines(tuple(key), texts, sect_range, last, tuple(runners), tail)
 
 
-def _last_output(lines: list[_Line], s_lo: int, s_hi: int) -> tuple[int, int]:
+def _last_output(lines: list[Line], s_lo: int, s_hi: int) -> tuple[int, int]:
     """The last paragraph of a section's output, above its exit line and trailers."""
-    i = s_hi - 1 if _TERMINAL.match(lines[s_hi].text) else s_hi
+    i = s_hi - 1 if TERMINAL.match(lines[s_hi].text) else s_hi
     while i > s_lo and (
         not lines[i].text
         or lines[i].trailer
@@ -392,7 +371,7 @@ def _last_output(lines: list[_Line], s_lo: int, s_hi: int) -> tuple[int, int]:
         or _CI_MARKER.match(lines[i].text)
     ):
         i -= 1
-    if i <= s_lo and _SECTION_START.match(lines[s_lo].text):
+    if i <= s_lo and SECTION_START.match(lines[s_lo].text):
         return s_hi, s_hi  # no output at all: the exit line is all there is
     hi = i
     double = _double_spaced(lines, hi)
@@ -409,66 +388,29 @@ def _last_output(lines: list[_Line], s_lo: int, s_hi: int) -> tuple[int, int]:
             gap = 0
             lo = i
         i -= 1
-    if i == s_lo and lines[s_lo].text and not _SECTION_START.match(lines[s_lo].text):
+    if i == s_lo and lines[s_lo].text and not SECTION_START.match(lines[s_lo].text):
         lo = s_lo
-    return _diff_start(lines, lo, max(s_lo, hi - MAX_KEY_LINES)), hi
+    return diff_start(lines, lo, max(s_lo, hi - MAX_KEY_LINES)), hi
 
 
-def _diff_start(lines: list[_Line], lo: int, limit: int) -> int:
-    """A formatter's or a check's diff (`gofmt -d`, `ruff format --diff`, `git diff
-    --exit-code`) is shown from its first file header when it ends right above `lo`."""
-    top = lo
-    for i in range(lo - 1, limit - 1, -1):
-        text = lines[i].text
-        if text and not _DIFF_LINE.match(text):
-            break
-        if text.startswith(("diff --git ", "diff -u ")) or (
-            text.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].text.startswith("+++ ")
-        ):
-            top = i
-    return top
-
-
-def _mark_npm_lifecycle(lines: list[_Line]) -> None:
-    """npm's report that a script failed (`code ELIFECYCLE`, `Lifecycle script ... failed`)
-    names the script, not the cause: that is the script's own output above it."""
-    i = 0
-    n = len(lines)
-    while i < n:
-        line = lines[i]
-        if not (line.score > 0 and _NPM_LIFECYCLE.match(line.text)):
-            i += 1
-            continue
-        tag = _split_tag(line.text)[0]
-        lo = hi = i
-        while lo > 0 and _same_tag(lines, lo - 1, tag):
-            lo -= 1
-        while hi + 1 < n and _same_tag(lines, hi + 1, tag):
-            hi += 1
-        for j in range(lo, hi + 1):
-            lines[j].score = min(lines[j].score, 1.0)
-            lines[j].trailer = True
-        i = hi + 1
-
-
-def _flatten(segments: Sequence[Segment]) -> list[_Line]:
-    out: list[_Line] = []
+def _flatten(segments: Sequence[Segment]) -> list[Line]:
+    out: list[Line] = []
     for seg in segments:
         for k, raw in enumerate(seg.lines):
             step = seg.steps[k] if seg.steps is not None else None
             if step is None and raw.startswith("Step #"):
                 step = parse_step_prefix(raw)[0]
-            out.append(_Line(seg.first + k, raw, clean(raw), step))
+            out.append(Line(seg.first + k, raw, clean(raw), step))
     return out
 
 
-def _failing_section(lines: list[_Line], failing_step: int | None) -> tuple[int, int, bool]:
+def _failing_section(lines: list[Line], failing_step: int | None) -> tuple[int, int, bool]:
     """Indexes (first, last) of the failing command's output, and whether a marker said so
     (else the section is just the log's end)."""
     n = len(lines)
     # The first failed command: later ones (Travis runs every script line) often fail
     # because of it, or for reasons of their own that the first failure hides.
-    end = next((i for i, line in enumerate(lines) if _TERMINAL.match(line.text)), -1)
+    end = next((i for i, line in enumerate(lines) if TERMINAL.match(line.text)), -1)
     if failing_step is None and end >= 0:
         match = _BUILD_STEP.match(lines[end].text)
         failing_step = int(match.group(1)) if match else None
@@ -485,23 +427,22 @@ def _failing_section(lines: list[_Line], failing_step: int | None) -> tuple[int,
         if step is not None and line.step is not None and line.step != step:
             start = i + 1
             break
-        if _SECTION_START.match(line.text) or _RAW_SECTION_START.match(line.raw):
+        if SECTION_START.match(line.text) or _RAW_SECTION_START.match(line.raw):
             start = i
             break
     return start, end, True
 
 
-def _later_failures(lines: list[_Line], after: int) -> list[tuple[int, int]]:
+def _later_failures(lines: list[Line], after: int) -> list[tuple[int, int]]:
     """Sections of commands that failed after the first one (at most a few)."""
     found: list[tuple[int, int]] = []
     for i in range(after + 1, len(lines)):
         if len(found) >= 4:
             break
-        if _TERMINAL.match(lines[i].text):
+        if TERMINAL.match(lines[i].text):
             start = i
             while start > after and not (
-                _SECTION_START.match(lines[start].text)
-                or _RAW_SECTION_START.match(lines[start].raw)
+                SECTION_START.match(lines[start].text) or _RAW_SECTION_START.match(lines[start].raw)
             ):
                 start -= 1
             found.append((start, i))
@@ -521,76 +462,64 @@ def _raw_template(raw: str) -> str:
     return _DIGIT.sub("#", raw[:200].lower())
 
 
-def _indent(text: str) -> int:
-    return len(text) - len(text.lstrip())
-
-
-def _split_tag(text: str) -> tuple[str, str]:
-    """`[info]   at x` -> ("[info]", "  at x"): the tag a tool puts before each line."""
-    match = _TAG.match(text)
-    if match is None:
-        return "", text
-    return match.group(0), text[match.end() :].removeprefix(" ")
-
-
 def _continues(body: str, base_indent: int) -> bool:
     """Does this line belong to the block above it (a frame, detail, caret or source line)?"""
     if not body:
         return False
     if _FRAME.match(body):
         return True
-    return _indent(body) > base_indent
+    return indent(body) > base_indent
 
 
-def _double_spaced(lines: list[_Line], a: int) -> bool:
+def _double_spaced(lines: list[Line], a: int) -> bool:
     """Travis logs often hold `\\r\\r\\n`: every other line is blank there."""
     window = lines[max(0, a - 12) : a + 12]
     blanks = sum(1 for line in window if not line.text)
     return blanks * 5 >= len(window) * 2
 
 
-def _expand(lines: list[_Line], a: int) -> tuple[int, int]:
+def _expand(lines: list[Line], a: int) -> tuple[int, int]:
     """The whole block around anchor `a`: traceback, failure block or tagged run of lines."""
     n = len(lines)
     anchor = lines[a].text
     if _INTRO.match(anchor):
         return _intro_block(lines, a)
-    tag, body = _split_tag(anchor)
+    tag, body = split_tag(anchor)
     lo = hi = a
     if tag in _ERROR_TAGS:
         # A run of lines carrying the same error tag (`[error]`, `npm ERR!`, pytest's `E`).
-        while lo > 0 and a - lo < MAX_BLOCK_LINES and _same_tag(lines, lo - 1, tag):
+        while lo > 0 and a - lo < MAX_BLOCK_LINES and same_tag(lines, lo - 1, tag):
             lo -= 1
-        while hi + 1 < n and hi - a < MAX_BLOCK_LINES and _same_tag(lines, hi + 1, tag):
-            if _HELP.match(_split_tag(lines[hi + 1].text)[1]):
+        while hi + 1 < n and hi - a < MAX_BLOCK_LINES and same_tag(lines, hi + 1, tag):
+            if _HELP.match(split_tag(lines[hi + 1].text)[1]):
                 break
             hi += 1
         if tag == "E":
             lo, hi = _separated_block(lines, lo, hi)
-        return _trim(lines, lo, hi)
-    if _TAP_DUBIOUS.search(anchor):
-        return _tap_block(lines, a)
-    if _PHPT_FAIL.match(anchor):
-        return _phpt_block(lines, a)
-    if _GO_FAIL.match(anchor):
-        sub = _go_failed_subtest(lines, a) if _GO_PARENT.match(anchor) else None
+        return trim(lines, lo, hi)
+    if TAP_DUBIOUS.search(anchor):
+        return tap_block(lines, a)
+    if PHPT_FAIL.match(anchor):
+        return phpt_block(lines, a)
+    if GO_FAIL.match(anchor):
+        sub = go_failed_subtest(lines, a) if GO_PARENT.match(anchor) else None
         if sub is not None:
             return _expand(lines, sub)
-        found = _go_run_output(lines, a)
+        found = go_run_output(lines, a)
         if found is not None:
             return found
     if _PY_LOCATION.match(anchor):
         lo, hi = _separated_block(lines, lo, hi)
-        return _trim(lines, lo, hi)
-    base = _indent(body)
+        return trim(lines, lo, hi)
+    base = indent(body)
     if body.startswith("Traceback"):
         pass
     elif base == 0 and _is_exception(body):
         lo = _up_traceback(lines, a, tag)
     else:
         lo = _up_block(lines, a, base, tag)
-    top_body = _split_tag(lines[lo].text)[1]
-    top_indent = _indent(top_body) if top_body else base
+    top_body = split_tag(lines[lo].text)[1]
+    top_indent = indent(top_body) if top_body else base
     paragraph = bool(
         _HEADER_END.search(body)
         or _is_exception(body)
@@ -607,16 +536,16 @@ def _expand(lines: list[_Line], a: int) -> tuple[int, int]:
             while j < n and not lines[j].text and j - i < 3:
                 j += 1
             gap = j - i
-            if j < n and not _TERMINAL.match(lines[j].text):
-                t2, b2 = _split_tag(lines[j].text)
+            if j < n and not TERMINAL.match(lines[j].text):
+                t2, b2 = split_tag(lines[j].text)
                 if t2 == tag and (
                     _continues(b2, top_indent) or (paragraph and double and gap == 1)
                 ):
                     i = j
                     continue
             break
-        t2, b2 = _split_tag(text)
-        if t2 != tag or _TERMINAL.match(text) or _SEPARATOR.match(text):
+        t2, b2 = split_tag(text)
+        if t2 != tag or TERMINAL.match(text) or _SEPARATOR.match(text):
             break
         if _PASS.match(b2) or _HELP.match(b2):
             break
@@ -635,178 +564,23 @@ def _expand(lines: list[_Line], a: int) -> tuple[int, int]:
         i += 1
     if body.startswith("Traceback") or _is_exception(body) or lo < a:
         hi = _chained(lines, hi)
-    return _trim(lines, lo, hi)
+    return trim(lines, lo, hi)
 
 
-def _report(lines: list[_Line], s_lo: int, s_hi: int) -> tuple[int, int] | None:
-    """The first test-runner failure report in lines `s_lo..s_hi`, as its first blocks."""
-    for i in range(s_lo, s_hi):
-        found = _report_at(lines, i, s_hi) or _xcpretty_at(lines, i, s_hi)
-        if found:
-            return found[0], found[1]
-    return None
-
-
-def _xcpretty_at(lines: list[_Line], i: int, s_hi: int) -> tuple[int, int, int] | None:
-    """xcpretty's summary, if the code fence at line `i` opens its first entry: the suite,
-    each failed test with its message, `file:line` and the code around it."""
-    if lines[i].text.strip() != "```":
-        return None
-    loc = _prev_text(lines, i)
-    test = _prev_text(lines, loc) if loc is not None else None
-    suite = _prev_text(lines, test) if test is not None else None
-    if (
-        suite is None
-        or loc is None
-        or test is None
-        or not _XC_LOCATION.match(lines[loc].text)
-        or not lines[test].text.startswith("  ")
-        or not _XC_SUITE.match(lines[suite].text)
-    ):
-        return None
-    cut = j = i
-    fenced = True
-    while j + 1 <= s_hi and j + 1 - suite < MAX_REPORT_LINES:
-        j += 1
-        text = lines[j].text
-        if text.strip() == "```":
-            fenced = not fenced
-            cut = j
-        elif text and not fenced and not text.startswith("  ") and not _XC_SUITE.match(text):
-            break
-    return suite, cut, j
-
-
-def _prev_text(lines: list[_Line], i: int, blanks: int = 5) -> int | None:
-    """Index of the last non-blank line before `i`, skipping at most `blanks` blank lines."""
-    for j in range(i - 1, max(-1, i - blanks - 2), -1):
-        if lines[j].text:
-            return j
-    return None
-
-
-def _report_around(lines: list[_Line], a: int, hi: int) -> tuple[int, int] | None:
-    """The failure report that line `a` is part of, or that comes right after its block
-    (ending at `hi`): a verbose runner lists `test ... FAIL` first, then reports."""
-    j = _next_text(lines, hi + 1, 3)
-    found = _report_at(lines, j, len(lines) - 1) if j is not None else None
-    if found:
-        return found[0], found[1]
-    for i in range(a, max(-1, a - REPORT_LOOKBACK), -1):
-        if _SECTION_START.match(lines[i].text):
-            break
-        found = _report_at(lines, i, len(lines) - 1)
-        if found:
-            return (found[0], found[1]) if found[2] >= a else None
-    return None
-
-
-def _report_at(lines: list[_Line], i: int, s_hi: int) -> tuple[int, int, int] | None:
-    """A report whose banner is line `i` (pytest's `== FAILURES ==`, unittest's first `FAIL:`
-    block): its first whole blocks that fit, and where it ends. The runner itself says there
-    what went wrong."""
-    text = lines[i].text
-    if not text.startswith("==="):
-        return None
-    if _PYTEST_REPORT.match(text):
-        stop, block = _PYTEST_END, _PYTEST_BLOCK
-    elif i + 1 < len(lines) and _UNITTEST_BLOCK.match(lines[i + 1].text) and _RULE.match(text):
-        stop, block = _UNITTEST_END, _RULE
-    else:
-        return None
-    lo = _next_text(lines, i + 1, 3)
-    if lo is None:
-        return None
-    hi = cut = lo  # `cut`: end of the last whole block that fits
-    j = lo + 1
-    while j <= s_hi:
-        text = lines[j].text
-        if stop.match(text) or _TERMINAL.match(text):
-            break
-        if block.match(text) and j - lo <= MAX_REPORT_LINES:
-            cut = hi
-        if text:
-            hi = j
-        j += 1
-    if j - lo <= MAX_REPORT_LINES:
-        cut = hi
-    if cut == lo:
-        cut = min(hi, lo + MAX_REPORT_LINES - 1)  # one block longer than the limit: its start
-    while cut > lo and (not lines[cut].text or _DASHES.match(lines[cut].text)):
-        cut -= 1
-    return lo, cut, j
-
-
-def _go_failed_subtest(lines: list[_Line], a: int) -> int | None:
-    """`go test` lists a parent's subtests under its `--- FAIL:`: the failed one says more."""
-    for j in range(a + 1, min(len(lines), a + MAX_SUBTESTS)):
-        text = lines[j].text
-        if not text[:1].isspace():
-            return None
-        if _GO_SUBTEST_FAIL.match(text):
-            return j
-    return None
-
-
-def _go_run_output(lines: list[_Line], a: int) -> tuple[int, int] | None:
-    """Since go 1.14 a test's messages follow its `=== RUN   Name` line, not its `--- FAIL:`."""
-    nxt = _next_text(lines, a + 1, 0)
-    if nxt is not None and _indent(lines[nxt].text) > _indent(lines[a].text):
-        return None  # go 1.13 and older: the messages are nested under the result
-    name = lines[a].text.split()[2]
-    run = f"=== RUN   {name}"
-    for r in range(a - 1, max(-1, a - MAX_SUBTESTS), -1):
-        if lines[r].text.strip() != run:
-            continue
-        hi = r
-        while hi + 1 < a and not _GO_EVENT.match(lines[hi + 1].text):
-            hi += 1
-        return (r, hi) if hi > r else None
-    return None
-
-
-def _phpt_block(lines: list[_Line], a: int) -> tuple[int, int]:
-    """PHP's run-tests prints a failed test's output diff, then its `FAIL title [file.phpt]`."""
-    if a > 0 and lines[a - 1].text == "========DONE========":
-        for i in range(a - 2, max(-1, a - MAX_REPORT_LINES), -1):
-            if lines[i].text == "========DIFF========":
-                return _trim(lines, i + 1, a)
-    return a, a
-
-
-def _tap_block(lines: list[_Line], a: int) -> tuple[int, int]:
-    """prove's `t0001-name.sh .... Dubious, test returned 1` with its `Failed 1/5 subtests`;
-    the test's name is on the line above when other output came in between."""
-    lo = hi = a
-    if a > 0 and _TAP_DUBIOUS.match(lines[a].text) and lines[a - 1].text.rstrip().endswith(".."):
-        lo = a - 1
-    if a + 1 < len(lines) and _TAP_FAILED.match(lines[a + 1].text):
-        hi = a + 1
-    return lo, hi
-
-
-def _chained(lines: list[_Line], hi: int) -> int:
+def _chained(lines: list[Line], hi: int) -> int:
     """Python prints a chain of exceptions as tracebacks joined by one sentence: one block."""
     for _ in range(5):
-        j = _next_text(lines, hi + 1, 3)
+        j = next_text(lines, hi + 1, 3)
         if j is None or not _CHAIN.match(lines[j].text):
             break
-        k = _next_text(lines, j + 1, 3)
+        k = next_text(lines, j + 1, 3)
         if k is None or not lines[k].text.startswith("Traceback"):
             break
         hi = _expand(lines, k)[1]
     return hi
 
 
-def _next_text(lines: list[_Line], i: int, blanks: int) -> int | None:
-    """Index of the first non-blank line from `i`, skipping at most `blanks` blank lines."""
-    for j in range(i, min(len(lines), i + blanks + 1)):
-        if lines[j].text:
-            return j
-    return None
-
-
-def _intro_block(lines: list[_Line], a: int) -> tuple[int, int]:
+def _intro_block(lines: list[Line], a: int) -> tuple[int, int]:
     """The list under an intro line, up to the run's summary, the next step or a wide gap."""
     n = len(lines)
     double = _double_spaced(lines, a)
@@ -818,7 +592,7 @@ def _intro_block(lines: list[_Line], a: int) -> tuple[int, int]:
     hi = lo
     blanks = 0
     i = lo
-    intro_indent = _indent(lines[a].text)
+    intro_indent = indent(lines[a].text)
     while i < n and i - lo < MAX_INTRO_LINES:
         text = lines[i].text
         if not text:
@@ -827,11 +601,11 @@ def _intro_block(lines: list[_Line], a: int) -> tuple[int, int]:
                 break
             i += 1
             continue
-        if _INTRO_STOP.match(text) or _TERMINAL.match(text) or _SECTION_START.match(text):
+        if _INTRO_STOP.match(text) or TERMINAL.match(text) or SECTION_START.match(text):
             break
         if (
             blanks >= (2 if double else 1)
-            and _indent(text) <= intro_indent
+            and indent(text) <= intro_indent
             and lines[i].score == 0
             and not _LIST_ITEM.match(text)
         ):
@@ -839,10 +613,10 @@ def _intro_block(lines: list[_Line], a: int) -> tuple[int, int]:
         blanks = 0
         hi = i
         i += 1
-    return _trim(lines, lo, hi)
+    return trim(lines, lo, hi)
 
 
-def _separated_block(lines: list[_Line], lo: int, hi: int) -> tuple[int, int]:
+def _separated_block(lines: list[Line], lo: int, hi: int) -> tuple[int, int]:
     """Widen to the `____ test_name ____` header above and the `file:line: Error` below."""
     for i in range(lo - 1, max(-1, lo - 80), -1):
         text = lines[i].text
@@ -858,28 +632,20 @@ def _separated_block(lines: list[_Line], lo: int, hi: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _same_tag(lines: list[_Line], i: int, tag: str) -> bool:
-    text = lines[i].text
-    if not text:
-        # Blank lines inside a tagged run (Travis writes `\\r\\r\\n`) stay transparent.
-        return 0 < i < len(lines) - 1 and _split_tag(lines[i + 1].text)[0] == tag
-    return _split_tag(text)[0] == tag
-
-
 def _is_exception(text: str) -> bool:
     return bool(_STRONG[1][0].match(text))
 
 
-def _up_traceback(lines: list[_Line], a: int, tag: str) -> int:
+def _up_traceback(lines: list[Line], a: int, tag: str) -> int:
     lo = a
     i = a - 1
     while i >= 0 and a - i <= MAX_BLOCK_LINES:
-        t2, text = _split_tag(lines[i].text)
+        t2, text = split_tag(lines[i].text)
         if t2 != tag and lines[i].text:
             break
         if text.startswith("Traceback"):
             return i
-        if text and _indent(text) == 0 and not _FRAME.match(text):
+        if text and indent(text) == 0 and not _FRAME.match(text):
             break
         if text:
             lo = i
@@ -887,7 +653,7 @@ def _up_traceback(lines: list[_Line], a: int, tag: str) -> int:
     return lo
 
 
-def _up_block(lines: list[_Line], a: int, base: int, tag: str) -> int:
+def _up_block(lines: list[Line], a: int, base: int, tag: str) -> int:
     """Up over lines at least as indented as the anchor, then take the header above them."""
     lo = a
     i = a - 1
@@ -896,10 +662,10 @@ def _up_block(lines: list[_Line], a: int, base: int, tag: str) -> int:
         if not raw_text:
             i -= 1
             continue
-        t2, text = _split_tag(raw_text)
-        if t2 != tag or _TERMINAL.match(text) or _SECTION_START.match(text) or _PASS.match(text):
+        t2, text = split_tag(raw_text)
+        if t2 != tag or TERMINAL.match(text) or SECTION_START.match(text) or _PASS.match(text):
             break
-        ind = _indent(text)
+        ind = indent(text)
         if base > 0 and ind >= base and not _COMMAND.match(text) and not _SUMMARY.search(text):
             lo = i
             i -= 1
@@ -916,32 +682,22 @@ def _looks_like_header(text: str) -> bool:
     return bool(re.match(r"^\s*(?:\d{1,4}\)|[-=_]{3,}|\S.{0,200}(?:test|Test|spec|Spec))", text))
 
 
-def _trim(lines: list[_Line], lo: int, hi: int) -> tuple[int, int]:
-    while lo < hi and not lines[lo].text:
-        lo += 1
-    while hi > lo and not lines[hi].text:
-        hi -= 1
-    return lo, hi
-
-
-def _absorb_neighbours(lines: list[_Line], lo: int, hi: int, best: float) -> tuple[int, int]:
+def _absorb_neighbours(lines: list[Line], lo: int, hi: int, best: float) -> tuple[int, int]:
     """Strong lines right next to the block (a second error, the header) join it."""
     grown = True
     while grown and hi - lo < MAX_KEY_LINES:
         grown = False
         for j in range(hi + 1, min(len(lines), hi + 4)):
             text = lines[j].text
-            body = _split_tag(text)[1]
+            body = split_tag(text)[1]
             if _HELP.match(body) or _PASS.match(body):
                 break
-            if lines[j].score >= best * 0.5 and not (
-                _TERMINAL.match(text) or _SUMMARY.search(text)
-            ):
+            if lines[j].score >= best * 0.5 and not (TERMINAL.match(text) or _SUMMARY.search(text)):
                 hi = max(j, _expand(lines, j)[1])
                 grown = True
                 break
         for j in range(lo - 1, max(-1, lo - 4), -1):
-            if _PASS.match(_split_tag(lines[j].text)[1]):
+            if _PASS.match(split_tag(lines[j].text)[1]):
                 break  # a passing test: what is above it is another test
             if lines[j].score >= best * 0.5 and not _INTRO.match(lines[j].text):
                 lo = min(j, _expand(lines, j)[0])
@@ -952,7 +708,7 @@ def _absorb_neighbours(lines: list[_Line], lo: int, hi: int, best: float) -> tup
     return lo, hi
 
 
-def _runner_ups(lines: list[_Line], lo: int, hi: int, count: int = 6) -> list[LineRange]:
+def _runner_ups(lines: list[Line], lo: int, hi: int, count: int = 6) -> list[LineRange]:
     order = sorted(
         (i for i, line in enumerate(lines) if line.score > 0 and not lo <= i <= hi),
         key=lambda i: -lines[i].score,
