@@ -343,10 +343,11 @@ def find_key_lines(
         lo, hi = _last_output(lines, s_lo, s_hi)
     else:
         lo, hi = _expand(lines, best_i)
-        in_report = report_around(lines, best_i, hi)
-        if confident and s_lo <= best_i <= s_hi:
-            in_report = report(lines, s_lo, s_hi) or in_report
-        lo, hi = in_report or _absorb_neighbours(lines, lo, hi, best)
+        # A test runner's own report of the failure, whole: the section's first one when a
+        # marker named the section, else the one the best line is part of.
+        marked = confident and s_lo <= best_i <= s_hi
+        found = (report(lines, s_lo, s_hi) if marked else None) or report_around(lines, best_i, hi)
+        lo, hi = found or _absorb_neighbours(lines, lo, hi, best)
     key = [LineRange(lines[lo].number, lines[hi].number)]
     texts = tuple(line.text for line in lines[lo : hi + 1] if line.text)
     runners = _runner_ups(lines, lo, hi)

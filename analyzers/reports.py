@@ -85,6 +85,9 @@ def mark_npm_lifecycle(lines: list[Line]) -> None:
 def report(lines: list[Line], s_lo: int, s_hi: int) -> tuple[int, int] | None:
     """The first test-runner failure report in lines `s_lo..s_hi`, as its first blocks."""
     for i in range(s_lo, s_hi):
+        text = lines[i].text
+        if not (text.startswith("===") or "```" in text):
+            continue  # neither a banner nor a fence: the common case, kept cheap
         found = _report_at(lines, i, s_hi) or _xcpretty_at(lines, i, s_hi)
         if found:
             return found[0], found[1]
