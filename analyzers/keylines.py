@@ -162,7 +162,7 @@ _STRONG_INTRO = re.compile(
 _NEGATIVE = re.compile(
     r"\b(?:0|no|zero) (?:errors?|failures?|failed|failing)\b"
     r"|\b(?:errors?|failures?|failed)[:=] ?0\b|^\s*(?:ERROR|WARN|INFO|DEBUG)\s+\d{4}-\d\d-\d\d"
-    r"|\.{2,} ok\b|-W(?:no-)?error|error_reporting|errorprone|[\w/-]*error[\w-]*\.\w+"
+    r"|\.{2,} ok\b|(?<!\[)-W(?:no-)?error|error_reporting|errorprone|[\w/-]*error[\w-]*\.\w+"
     r"|\bignor(?:e|ed|ing)\b|\bretry(?:ing)?\b|\bcontinuing\b|\bskipp(?:ed|ing)\b|\bxfail|\bpassed\b"
     r"|\b(?:if|when|on|handles?|handled|should|expect(?:ed|s)?|to) (?:an? )?(?:errors?|fail\w*)\b"
     r"|^\s*ok\b|\.\.\. ok\s*$|\bPASS(?:ED)?\b|✓|^\s*SKIP\b|--- SKIP|# SKIP\b",
@@ -175,8 +175,16 @@ _COMMAND = re.compile(r"^(?:\$ |\++ ?[\w./$]|> |Running |Run |\[command\])")
 # Where a step of a CI system starts (searched in the raw line: some are markers).
 _BUILD_STEP = re.compile(r"^ERROR: build step (\d+) ")
 _RAW_SECTION_START = re.compile(r"(?:travis_time:end:\S{0,200}(?:\x1b\[0K)?)?\$ \S")
+# A command line the CI system itself marked: Travis (`\x1b[0K$ `), GitLab (green `$ `),
+# GitHub Actions (`##[group]Run `, which cleaning blanks).
+_RAW_CI_COMMAND = re.compile(
+    r"(?:travis_time:end:\S{0,200})?\x1b\[(?:0K|32;1m)\$ \S"
+    r"|(?:\d{4}-\d\d-\d\dT[\d:.]{8,20}Z )?(?:##\[group\]|::group::)Run "
+)
 
 # Block structure.
+_CARET = re.compile(r"^\s*\^[\^~]*\s*$")
+_SOURCE_LOCATION = re.compile(r"^\S{1,300}:\d{1,7}\s*$")
 _FRAME = re.compile(
     r"^\s+(?:at |File \"|from |in |#\d{1,4} |\(|\.\.\. \d+ more|Caused by|\d{1,4}: )"
     r"|^\s*(?:Caused by|Suppressed): |^\s*\S{1,300}\.\w{1,8}:\d{1,7}:in |^\s*\d{1,5} *[|│] "
@@ -246,7 +254,7 @@ class KeyLines:
     texts: tuple[str, ...]  # cleaned text of the key lines, in log order
     section: LineRange | None  # the failing section (output of the failing command or step)
     last_line: int
-    candidates: tuple[LineRange, ...] = ()  # runner-up blocks, best first
+    candidates: tuple[LineRange, ...] = ()  # runner-up blocks, in log order
     tail_texts: tuple[str, ...] = field(default=())  # cleaned last lines of the section
 
 
@@ -378,19 +386,27 @@ def _last_output(lines: list[Line], s_lo: int, s_hi: int) -> tuple[int, int]:
     double = _double_spaced(lines, hi)
     lo = hi
     gap = 0
-    while i > s_lo and hi - i < LAST_OUTPUT_LINES:
+    bounded = False
+    while i > s_lo and hi - i < MAX_KEY_LINES:
         if not lines[i].text:
             gap += 1
             if gap >= (2 if double else 1):
+                bounded = True
                 break
         elif _COMMAND.match(lines[i].text):
+            bounded = True
             break
         else:
             gap = 0
             lo = i
         i -= 1
-    if i == s_lo and lines[s_lo].text and not SECTION_START.match(lines[s_lo].text):
-        lo = s_lo
+    if i == s_lo:
+        bounded = True  # the command's whole output
+        if lines[s_lo].text and not SECTION_START.match(lines[s_lo].text):
+            lo = s_lo
+    if not bounded:
+        # No start in sight: a long stream of progress output, of which the end matters.
+        lo = max(lo, hi - LAST_OUTPUT_LINES + 1)
     return diff_start(lines, lo, max(s_lo, hi - MAX_KEY_LINES)), hi
 
 
@@ -422,30 +438,71 @@ def _failing_section(lines: list[Line], failing_step: int | None) -> tuple[int, 
     if end < 0:
         return max(0, n - 400), n - 1, False
     step = lines[end].step
+    named = _named_start(lines, end)
+    if named is not None:
+        return named, end, True
+    marked = _marks_commands(lines, end)
     start = 0
     for i in range(end - 1, -1, -1):
         line = lines[i]
         if step is not None and line.step is not None and line.step != step:
             start = i + 1
             break
-        if SECTION_START.match(line.text) or _RAW_SECTION_START.match(line.raw):
+        if _starts_section(line, marked):
             start = i
             break
     return start, end, True
 
 
+def _marks_commands(lines: list[Line], end: int) -> bool:
+    """Does the CI system mark its own command lines in this log (before line `end`)?"""
+    return any(_starts_section(line, True) for line in lines[:end])
+
+
+def _starts_section(line: Line, marked: bool) -> bool:
+    """Where a command's output starts. When the CI system marks its command lines, a
+    `$ cmd` without the mark is output: a tool echoing its own commands (yarn, `set -x`)."""
+    if marked:
+        text = line.text
+        return (SECTION_START.match(text) is not None and not text.startswith("$ ")) or (
+            _RAW_CI_COMMAND.match(line.raw) is not None
+        )
+    return (
+        SECTION_START.match(line.text) is not None or _RAW_SECTION_START.match(line.raw) is not None
+    )
+
+
+_NAMED = re.compile(r'^The command "(.{1,2000})" (?:failed and )?exited with')
+
+
+def _named_start(lines: list[Line], end: int) -> int | None:
+    """Where the command named by an exit line (`The command "X" exited with 1.`) started:
+    its `$ X` line, above any commands its script echoed (`$ cmd` from a `set -x` script)."""
+    match = _NAMED.match(lines[end].text)
+    if match is None:
+        return None
+    echo = "$ " + match.group(1)
+    for i in range(end - 1, -1, -1):
+        if lines[i].text == echo:
+            return i
+        if TERMINAL.match(lines[i].text):
+            return None
+    return None
+
+
 def _later_failures(lines: list[Line], after: int) -> list[tuple[int, int]]:
     """Sections of commands that failed after the first one (at most a few)."""
     found: list[tuple[int, int]] = []
+    marked = _marks_commands(lines, len(lines))
     for i in range(after + 1, len(lines)):
         if len(found) >= 4:
             break
         if TERMINAL.match(lines[i].text):
-            start = i
-            while start > after and not (
-                SECTION_START.match(lines[start].text) or _RAW_SECTION_START.match(lines[start].raw)
-            ):
-                start -= 1
+            start = _named_start(lines, i)
+            if start is None or start <= after:
+                start = i
+                while start > after and not _starts_section(lines[start], marked):
+                    start -= 1
             found.append((start, i))
     return found
 
@@ -651,6 +708,11 @@ def _up_traceback(lines: list[Line], a: int, tag: str) -> int:
         if text:
             lo = i
         i -= 1
+    if lo >= 2 and _CARET.match(lines[lo].text) and lines[lo - 1].text:
+        # Node's uncaught exception: `file:line`, the source line, a caret, then the error.
+        lo -= 1
+        if _SOURCE_LOCATION.match(lines[lo - 1].text):
+            lo -= 1
     return lo
 
 

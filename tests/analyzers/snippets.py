@@ -58,6 +58,17 @@ bad.c:2:26: error: ‘undefined_var’ undeclared (first use in this function)
 bad.c:2:26: note: each undeclared identifier is reported only once for each function it appears in
 """
 
+# `make` with gcc 12 and -Werror: the flag's name is in the diagnostic, not a negation of it.
+GCC_WERROR = """\
+cc -O2 -Wall -Werror -c -o build/fastcsv.o fastcsv.c
+fastcsv.c: In function ‘count’:
+fastcsv.c:2:12: error: implicit declaration of function ‘trailing_empty’ [-Werror=implicit-function-declaration]
+    2 |     return trailing_empty(line);
+      |            ^~~~~~~~~~~~~~
+cc1: all warnings being treated as errors
+make: *** [Makefile:2: build/fastcsv.o] Error 1
+"""
+
 CARGO = """\
    Compiling crate1 v0.1.0 (/tmp/rec/crate1)
 error[E0425]: cannot find value `y` in this scope
@@ -771,3 +782,94 @@ Testing failed:
 <TAB>Test session results, code coverage, and logs: /Users/ci/Library/Logs/Test.xcresult
 ** TEST FAILED **
 """.replace("<TAB>", "\t")
+
+# `yarn test` (yarn 1.22) running two scripts with `;`: the first fails, the second runs anyway
+# and fails with a summary. yarn echoes each script as `$ cmd`, like a CI system's command line.
+YARN_SCRIPTS = """\
+yarn run v1.22.22
+warning ../package.json: No license field
+$ yarn build; yarn e2e
+warning ../package.json: No license field
+$ node build.js
+<anonymous_script>:1
+{"port": 8080,}
+              ^
+
+SyntaxError: Expected double-quoted property name in JSON at position 14
+    at JSON.parse (<anonymous>)
+    at Object.<anonymous> (/home/dev/shop/build.js:2:6)
+    at Module._compile (node:internal/modules/cjs/loader:1521:14)
+    at Module._extensions..js (node:internal/modules/cjs/loader:1623:10)
+    at Module.load (node:internal/modules/cjs/loader:1266:32)
+    at Module._load (node:internal/modules/cjs/loader:1091:12)
+    at Function.executeUserEntryPoint [as runMain] (node:internal/modules/run_main:164:12)
+    at node:internal/main/run_main_module:28:49
+
+Node.js v20.20.2
+error Command failed with exit code 1.
+info Visit https://yarnpkg.com/en/docs/cli/run for documentation about this command.
+warning ../package.json: No license field
+$ node e2e.js
+Running 3 e2e specs
+Suites failed: 1
+error Command failed with exit code 1.
+info Visit https://yarnpkg.com/en/docs/cli/run for documentation about this command.
+error Command failed with exit code 1.
+info Visit https://yarnpkg.com/en/docs/cli/run for documentation about this command.
+"""
+
+# `standard` 17 on 25 files: a finding list longer than a screen, with no error words in it.
+STANDARD_LINT = """\
+standard: Use JavaScript Standard Style (https://standardjs.com)
+standard: Run `standard --fix` to automatically fix some problems.
+  /src/cart/lib/mod1.js:1:5: 'unused1' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod1.js:1:5: 'unused1' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod10.js:1:5: 'unused10' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod10.js:1:5: 'unused10' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod11.js:1:5: 'unused11' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod11.js:1:5: 'unused11' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod12.js:1:5: 'unused12' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod12.js:1:5: 'unused12' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod13.js:1:5: 'unused13' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod13.js:1:5: 'unused13' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod14.js:1:5: 'unused14' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod14.js:1:5: 'unused14' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod15.js:1:5: 'unused15' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod15.js:1:5: 'unused15' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod16.js:1:5: 'unused16' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod16.js:1:5: 'unused16' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod17.js:1:5: 'unused17' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod17.js:1:5: 'unused17' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod18.js:1:5: 'unused18' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod18.js:1:5: 'unused18' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod19.js:1:5: 'unused19' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod19.js:1:5: 'unused19' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod2.js:1:5: 'unused2' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod2.js:1:5: 'unused2' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod20.js:1:5: 'unused20' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod20.js:1:5: 'unused20' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod21.js:1:5: 'unused21' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod21.js:1:5: 'unused21' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod22.js:1:5: 'unused22' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod22.js:1:5: 'unused22' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod23.js:1:5: 'unused23' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod23.js:1:5: 'unused23' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod24.js:1:5: 'unused24' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod24.js:1:5: 'unused24' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod25.js:1:5: 'unused25' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod25.js:1:5: 'unused25' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod3.js:1:5: 'unused3' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod3.js:1:5: 'unused3' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod4.js:1:5: 'unused4' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod4.js:1:5: 'unused4' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod5.js:1:5: 'unused5' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod5.js:1:5: 'unused5' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod6.js:1:5: 'unused6' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod6.js:1:5: 'unused6' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod7.js:1:5: 'unused7' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod7.js:1:5: 'unused7' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod8.js:1:5: 'unused8' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod8.js:1:5: 'unused8' is never reassigned. Use 'const' instead. (prefer-const)
+  /src/cart/lib/mod9.js:1:5: 'unused9' is assigned a value but never used. (no-unused-vars)
+  /src/cart/lib/mod9.js:1:5: 'unused9' is never reassigned. Use 'const' instead. (prefer-const)
+"""

@@ -26,6 +26,7 @@ FAMILIES = {
     "python-traceback": (snippets.PYTHON_TRACEBACK, "FileNotFoundError: [Errno 2]", []),
     "javac": (snippets.JAVAC, "Main.java:3: error: incompatible types", []),
     "gcc": (snippets.GCC, "bad.c:2:26: error:", []),
+    "gcc-werror": (snippets.GCC_WERROR, "fastcsv.c:2:12: error:", ["make: ***"]),
     "cargo": (snippets.CARGO, "error[E0425]: cannot find value", ["   Compiling crate1"]),
     "cargo-build-script": (
         snippets.CARGO_BUILD_SCRIPT,
@@ -183,6 +184,21 @@ def test_weak_section_falls_back_to_the_commands_last_output() -> None:
     assert found.ranges[0].start == 11
 
 
+@pytest.mark.parametrize("shape", ["travis", "github-actions", "gitlab"])
+def test_a_long_finding_list_without_error_words_is_the_key_block_whole(shape: str) -> None:
+    # (Cloud Build's helper prints 100 lines of the same step right above the list.)
+    text, where = SHAPES[shape](snippets.STANDARD_LINT)
+    assert numbers(analyze_text(text).key_lines) == set(range(where.start, where.end + 1))
+
+
+def test_a_stream_without_a_start_in_sight_keeps_its_last_lines() -> None:
+    lines = ["$ ./build-all", *(f"[{n}/900] Building module_{n}" for n in range(1, 900))]
+    lines += ['The command "./build-all" exited with 1.']
+    found = find_key_lines([Segment(1, lines)])
+    assert found.ranges[0].end == 900
+    assert found.ranges[0].size == 40
+
+
 def test_empty_log_has_no_key_lines() -> None:
     assert analyze_text("").key_lines == ()
 
@@ -208,6 +224,13 @@ WHOLE_BLOCKS = {
     "format-diff": (snippets.FORMAT_DIFF, "--- cart.py", "would be reformatted"),
     # A failed .phpt test: its output diff, then its FAIL line.
     "phpt": (snippets.PHPT, "001+ float", "FAIL Addition"),
+    # Node's uncaught exception from its `file:line` and source line; the first of two failed
+    # scripts, though yarn echoes the second one as `$ node e2e.js` like a CI command line.
+    "yarn-scripts": (
+        snippets.YARN_SCRIPTS,
+        "<anonymous_script>:1",
+        "at node:internal/main/run_main_module",
+    ),
 }
 
 
