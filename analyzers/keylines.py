@@ -477,7 +477,7 @@ _NAMED = re.compile(r'^The command "(.{1,2000})" (?:failed and )?exited with')
 
 def _named_start(lines: list[Line], end: int) -> int | None:
     """Where the command named by an exit line (`The command "X" exited with 1.`) started:
-    its `$ X` line, above any commands its script echoed (`$ cmd` from a `set -x` script)."""
+    its `$ X` line, above the `$ cmd` lines its tools echoed (yarn prints each script so)."""
     match = _NAMED.match(lines[end].text)
     if match is None:
         return None
