@@ -59,10 +59,12 @@ bad.c:2:26: note: each undeclared identifier is reported only once for each func
 """
 
 # `make` with gcc 12 and -Werror: the flag's name is in the diagnostic, not a negation of it.
+# (A `\` at a line's end continues it: the recorded line is longer than this file's limit.)
 GCC_WERROR = """\
 cc -O2 -Wall -Werror -c -o build/fastcsv.o fastcsv.c
 fastcsv.c: In function ‘count’:
-fastcsv.c:2:12: error: implicit declaration of function ‘trailing_empty’ [-Werror=implicit-function-declaration]
+fastcsv.c:2:12: error: implicit declaration of function ‘trailing_empty’ \
+[-Werror=implicit-function-declaration]
     2 |     return trailing_empty(line);
       |            ^~~~~~~~~~~~~~
 cc1: all warnings being treated as errors
