@@ -292,8 +292,9 @@ def find_key_lines(
     lines = _flatten(segments)
     if not lines:
         return KeyLines((), (), None, 0)
-    s_lo, s_hi, confident = _failing_section(lines, failing_step)
-    others = _later_failures(lines, s_hi) if confident and failing_step is None else []
+    marked = failing_step is None and _marks_commands(lines)  # a step names its own section
+    s_lo, s_hi, confident = _failing_section(lines, failing_step, marked)
+    others = _later_failures(lines, s_hi, marked) if confident and failing_step is None else []
     counts: Counter[str] = Counter()
     cache: dict[str, float] = {}  # lines differing only in numbers score the same
     for line in lines:
@@ -421,7 +422,9 @@ def _flatten(segments: Sequence[Segment]) -> list[Line]:
     return out
 
 
-def _failing_section(lines: list[Line], failing_step: int | None) -> tuple[int, int, bool]:
+def _failing_section(
+    lines: list[Line], failing_step: int | None, marked: bool
+) -> tuple[int, int, bool]:
     """Indexes (first, last) of the failing command's output, and whether a marker said so
     (else the section is just the log's end)."""
     n = len(lines)
@@ -441,7 +444,6 @@ def _failing_section(lines: list[Line], failing_step: int | None) -> tuple[int, 
     named = _named_start(lines, end)
     if named is not None:
         return named, end, True
-    marked = _marks_commands(lines, end)
     start = 0
     for i in range(end - 1, -1, -1):
         line = lines[i]
@@ -454,9 +456,9 @@ def _failing_section(lines: list[Line], failing_step: int | None) -> tuple[int, 
     return start, end, True
 
 
-def _marks_commands(lines: list[Line], end: int) -> bool:
-    """Does the CI system mark its own command lines in this log (before line `end`)?"""
-    return any(_starts_section(line, True) for line in lines[:end])
+def _marks_commands(lines: list[Line]) -> bool:
+    """Does the CI system mark its own command lines in this log?"""
+    return any(_starts_section(line, True) for line in lines)
 
 
 def _starts_section(line: Line, marked: bool) -> bool:
@@ -490,10 +492,9 @@ def _named_start(lines: list[Line], end: int) -> int | None:
     return None
 
 
-def _later_failures(lines: list[Line], after: int) -> list[tuple[int, int]]:
+def _later_failures(lines: list[Line], after: int, marked: bool) -> list[tuple[int, int]]:
     """Sections of commands that failed after the first one (at most a few)."""
     found: list[tuple[int, int]] = []
-    marked = _marks_commands(lines, len(lines))
     for i in range(after + 1, len(lines)):
         if len(found) >= 4:
             break
