@@ -1,7 +1,8 @@
 """Command line: `python -m analyzers excerpt --json FILE...`.
 
 One JSON object per input file, one per line: path, key_lines, excerpt (1-based inclusive
-line ranges under DESIGN.md's numbering rule), category and fingerprint.
+line ranges; a line ends at `\n`, `\r\n` or a lone `\r`), category, fingerprint and
+failing_step (the 0-based Cloud Build step the log says failed, or null).
 """
 
 from __future__ import annotations

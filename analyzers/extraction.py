@@ -32,6 +32,11 @@ class LogReport:
     total_lines: int
     found: KeyLines
 
+    @property
+    def failing_step(self) -> int | None:
+        """The 0-based Cloud Build step that failed, as read from the log alone."""
+        return self.found.step
+
     def to_json(self, path: str) -> dict[str, object]:
         """The command-line contract: keep these keys and shapes stable."""
         return {
@@ -40,6 +45,7 @@ class LogReport:
             "excerpt": [[r.start, r.end] for r in self.excerpt],
             "category": self.category,
             "fingerprint": self.fingerprint,
+            "failing_step": self.failing_step,
         }
 
 

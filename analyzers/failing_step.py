@@ -6,14 +6,12 @@ import re
 from typing import TYPE_CHECKING
 
 from analyzers.base import AnalysisContext, Finding, JSONValue, LineRange
+from analyzers.loglines import BUILD_STEP_ERROR
 from notifier.build import Step
 
 if TYPE_CHECKING:
     from notifier.settings import Settings
 
-# Cloud Build's own line, e.g.
-# ERROR: build step 1 "python:3.12" failed: step exited with non-zero status: 2
-_STEP_ERROR = re.compile(r'^ERROR: build step (\d+) "([^"]*)" failed: (.*)$')
 _EXIT = re.compile(r"non-zero status: (\d+)")
 
 
@@ -29,7 +27,7 @@ class FailingStepAnalyzer:
         for line in reversed(ctx.log.lines):
             if line.step is not None:
                 continue
-            match = _STEP_ERROR.match(line.text)
+            match = BUILD_STEP_ERROR.match(line.text)
             if match:
                 error_line, log_index, reason = line.number, int(match.group(1)), match.group(3)
                 exit_match = _EXIT.search(reason)

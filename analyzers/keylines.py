@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from analyzers.base import AnalysisContext, Finding, JSONValue, LineRange, merge_ranges
 from analyzers.loglines import (
+    BUILD_STEP_ERROR,
     SECTION_START,
     TERMINAL,
     Line,
@@ -173,7 +174,6 @@ _WARNING = re.compile(r"\bwarn(?:ing)?s?\b|deprecat", re.I)
 _COMMAND = re.compile(r"^(?:\$ |\++ ?[\w./$]|> |Running |Run |\[command\])")
 
 # Where a step of a CI system starts (searched in the raw line: some are markers).
-_BUILD_STEP = re.compile(r"^ERROR: build step (\d+) ")
 _RAW_SECTION_START = re.compile(r"(?:travis_time:end:\S{0,200}(?:\x1b\[0K)?)?\$ \S")
 # A command line the CI system itself marked: Travis (`\x1b[0K$ `), GitLab (green `$ `),
 # GitHub Actions (`##[group]Run `, which cleaning blanks).
@@ -256,6 +256,7 @@ class KeyLines:
     last_line: int
     candidates: tuple[LineRange, ...] = ()  # runner-up blocks, in log order
     tail_texts: tuple[str, ...] = field(default=())  # cleaned last lines of the section
+    step: int | None = None  # the Cloud Build step that failed, as the log says (0-based)
 
 
 def line_score(text: str) -> float:
@@ -344,8 +345,9 @@ def find_key_lines(
     last = lines[-1].number
     sect_range = LineRange(lines[s_lo].number, lines[s_hi].number)
     tail = tuple(line.text for line in lines[max(s_lo, s_hi - 30) : s_hi + 1] if line.text)
+    step = failing_step if failing_step is not None else _stated_step(lines)
     if best_i < 0 and not confident:
-        return KeyLines((), (), sect_range, last, (), tail)
+        return KeyLines((), (), sect_range, last, (), tail, step)
     if confident and strongest < WEAK_SECTION:
         # Nothing in the failing command's output looks like an error: its last lines are
         # what it said before it failed (a linter's finding, a size check, a diff).
@@ -368,7 +370,19 @@ def find_key_lines(
         early = LineRange(lines[f_lo].number, lines[f_hi].number)
         apart = [r for r in runners if r.end < early.start or r.start > early.end]
         runners = [early, *apart][: len(runners) or 1]
-    return KeyLines(tuple(key), texts, sect_range, last, tuple(runners), tail)
+    if step is None:
+        step = lines[lo].step
+    return KeyLines(tuple(key), texts, sect_range, last, tuple(runners), tail, step)
+
+
+def _stated_step(lines: list[Line]) -> int | None:
+    """The step Cloud Build says failed (`ERROR: build step N ... failed`), if it says."""
+    for line in lines:
+        if line.step is None and line.text.startswith("ERROR: build step "):
+            match = BUILD_STEP_ERROR.match(line.text)
+            if match:
+                return int(match.group(1))
+    return None
 
 
 def _last_output(lines: list[Line], s_lo: int, s_hi: int) -> tuple[int, int]:
@@ -432,7 +446,7 @@ def _failing_section(
     # because of it, or for reasons of their own that the first failure hides.
     end = next((i for i, line in enumerate(lines) if TERMINAL.match(line.text)), -1)
     if failing_step is None and end >= 0:
-        match = _BUILD_STEP.match(lines[end].text)
+        match = BUILD_STEP_ERROR.match(lines[end].text)
         failing_step = int(match.group(1)) if match else None
     if failing_step is not None:
         idx = [i for i, line in enumerate(lines) if line.step == failing_step]

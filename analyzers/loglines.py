@@ -13,6 +13,9 @@ TERMINAL = re.compile(
     r"|ERROR: Job failed|ERROR: script returned exit code [1-9]|Finished: FAILURE"
     r"|Build step '.{0,200}' marked build as failure)"
 )
+# Cloud Build's own line naming the step that failed, e.g.
+# ERROR: build step 1 "python:3.12" failed: step exited with non-zero status: 2
+BUILD_STEP_ERROR = re.compile(r'^ERROR: build step (\d+) "([^"]{0,500})" failed: ?(.{0,2000})$')
 SECTION_START = re.compile(r"^(?:\$ |##\[group\]Run |::group::Run |\[Pipeline\] (?:sh|bat)\b)")
 TAG = re.compile(r"^(?:\[[A-Za-z]{2,8}\]|npm ERR!|npm error|ERR!|=(?=\s)|E(?=\s{2}|$))")
 

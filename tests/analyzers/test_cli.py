@@ -36,13 +36,17 @@ def test_one_json_object_per_file(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in run.stdout.splitlines()]
     assert [r["path"] for r in rows] == [str(plain), str(zipped)]
     for row, span in ((rows[0], where), (rows[1], cb_where)):
-        assert set(row) == {"path", "key_lines", "excerpt", "category", "fingerprint"}
+        assert set(row) == {
+            "path", "key_lines", "excerpt", "category", "fingerprint", "failing_step"
+        }  # fmt: skip
         for start, end in row["key_lines"] + row["excerpt"]:
             assert 1 <= start <= end
         assert row["key_lines"][0][0] >= span.start - 2
         assert row["key_lines"][-1][1] <= span.end + 2
         assert isinstance(row["fingerprint"], str) and len(row["fingerprint"]) == 16
     assert rows[0]["category"] == "compile_error"
+    # The step Cloud Build named (`ERROR: build step 1 ...`); a Travis log names none.
+    assert (rows[0]["failing_step"], rows[1]["failing_step"]) == (None, 1)
     assert rows[1]["category"] == "test_failure"
 
 
