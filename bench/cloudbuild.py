@@ -82,7 +82,8 @@ def _ranges(value: object, where: str) -> Ranges:
         raise LabelError(f"{where}: key_lines must be a non-empty list of [start, end] pairs")
     out: Ranges = []
     for item in value:
-        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, int) for x in item)):
+        pair = isinstance(item, list) and len(item) == 2
+        if not (pair and all(isinstance(x, int) for x in item)):
             raise LabelError(f"{where}: key_lines item {item!r} is not [start, end]")
         if not 1 <= item[0] <= item[1]:
             raise LabelError(f"{where}: key_lines item {item!r} must have 1 <= start <= end")
@@ -97,7 +98,9 @@ def load_case(folder: Path) -> Case:
         label = json.loads((folder / "label.json").read_text(encoding="utf-8"))
         source = json.loads((folder / "source.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise LabelError(f"{where}: {exc}; each case needs log.txt, label.json, source.json")
+        raise LabelError(
+            f"{where}: {exc}; each case needs log.txt, label.json, source.json"
+        ) from exc
     total = len(split_lines(log))
     key = _ranges(label.get("key_lines"), where)
     if key[-1][1] > total:
@@ -238,14 +241,21 @@ _REWRITES: tuple[tuple[re.Pattern[str], Callable[[random.Random], str]], ...] = 
         lambda rng: "-".join(f"{rng.getrandbits(n * 4):0{n}x}" for n in (8, 4, 4, 4, 12)),
     ),
     (re.compile(r"sha256:[0-9a-f]{64}"), lambda rng: f"sha256:{rng.getrandbits(256):064x}"),
-    (re.compile(r"\b[0-9a-f]{12}\b(?=: (?:Pull|Waiting|Download|Verifying|Already))"),
-     lambda rng: f"{rng.getrandbits(48):012x}"),  # fmt: skip
+    (
+        re.compile(r"\b[0-9a-f]{12}\b(?=: (?:Pull|Waiting|Download|Verifying|Already))"),
+        lambda rng: f"{rng.getrandbits(48):012x}",
+    ),
     (
         re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z?"),
-        lambda rng: f"2027-0{rng.randrange(1, 9)}-1{rng.randrange(10)}T0{rng.randrange(10)}:"
-        f"{rng.randrange(10, 60)}:{rng.randrange(10, 60)}.{rng.randrange(1000):03d}Z",
+        lambda rng: (
+            f"2027-0{rng.randrange(1, 9)}-1{rng.randrange(10)}T0{rng.randrange(10)}:"
+            f"{rng.randrange(10, 60)}:{rng.randrange(10, 60)}.{rng.randrange(1000):03d}Z"
+        ),
     ),
-    (re.compile(r"\b\d{1,4}\.\d{1,3}s\b"), lambda rng: f"{rng.randrange(1, 900)}.{rng.randrange(10)}s"),
+    (
+        re.compile(r"\b\d{1,4}\.\d{1,3}s\b"),
+        lambda rng: f"{rng.randrange(1, 900)}.{rng.randrange(10)}s",
+    ),
     (re.compile(r"/tmp/[\w.-]{6,}"), lambda rng: f"/tmp/tmp{rng.getrandbits(40):010x}"),
 )
 
@@ -296,8 +306,9 @@ class Verdicts:
 
 def verdicts(cases: list[Case], outs: list[Output]) -> Verdicts:
     reports = [o.report for o in outs if o.report is not None]
-    category = _mean(float(r.category == c.category) for c, r in zip(cases, reports, strict=True))
-    step = _mean(float(r.failing_step == c.failing_step) for c, r in zip(cases, reports, strict=True))
+    pairs = list(zip(cases, reports, strict=True))
+    category = _mean(float(r.category == c.category) for c, r in pairs)
+    step = _mean(float(r.failing_step == c.failing_step) for c, r in pairs)
     by_print: dict[str, set[str]] = defaultdict(set)
     for c, r in zip(cases, reports, strict=True):
         if r.fingerprint:
@@ -351,10 +362,14 @@ def show(cases: list[Case], part: str) -> None:
         assert r is not None
         print(
             f"{c.id:42} F1={s.f1:.2f} key={out.key_lines} gold={c.key_lines} "
-            f"cat={r.category}{'' if r.category == c.category else ' (want ' + c.category + ')'} "
-            f"step={r.failing_step}{'' if r.failing_step == c.failing_step else ' (want ' + str(c.failing_step) + ')'} "
+            f"cat={r.category}{_want(r.category, c.category)} "
+            f"step={r.failing_step}{_want(r.failing_step, c.failing_step)} "
             f"fp={r.fingerprint or '-'}"
         )
+
+
+def _want(got: object, want: object) -> str:
+    return "" if got == want else f" (want {want})"
 
 
 def write_index(cases: list[Case]) -> str:
