@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from analyzers.base import AnalysisContext, Finding, JSONValue
 from analyzers.keylines import key_lines_for
+from analyzers.wrappers import says_only_that_it_failed
 
 if TYPE_CHECKING:
     from notifier.settings import Settings
@@ -107,7 +108,8 @@ def classify(
     rules: Sequence[Rule] | None = None,
 ) -> Classification:
     """The build's status if a rule names it, else the first rule (in file order) matching
-    a key line or one of the failing section's last lines."""
+    a key line that states the cause, else the first matching the other key lines (wrappers)
+    or one of the failing section's last lines: the cause decides, not the step carrying it."""
     rules = default_rules() if rules is None else rules
     for rule in rules:
         # The build's own verdict (TIMEOUT, PUSH_NOT_AUTHORIZED) beats what the text suggests.
@@ -115,12 +117,15 @@ def classify(
             rule.failure_type and rule.failure_type == failure_type
         ):
             return Classification(rule.category, rule.id, rule.hint, rule.doc_url)
-    capped = [t[:MAX_RULE_CHARS] for t in (*key_texts, *context_texts) if t]
-    for rule in rules:
-        for pattern in rule.patterns:
-            for text in capped:
-                if pattern.search(text):
-                    return Classification(rule.category, rule.id, rule.hint, rule.doc_url, text)
+    causes = [t[:MAX_RULE_CHARS] for t in key_texts if t and not says_only_that_it_failed(t)]
+    rest = [t[:MAX_RULE_CHARS] for t in key_texts if t and says_only_that_it_failed(t)]
+    rest += [t[:MAX_RULE_CHARS] for t in context_texts if t]
+    for texts in (causes, rest):
+        for rule in rules:
+            for pattern in rule.patterns:
+                for text in texts:
+                    if pattern.search(text):
+                        return Classification(rule.category, rule.id, rule.hint, rule.doc_url, text)
     return Classification(UNCLASSIFIED, "", "", "")
 
 

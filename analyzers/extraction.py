@@ -14,7 +14,7 @@ from pathlib import Path
 from analyzers.base import LineRange
 from analyzers.classify import classify
 from analyzers.excerpt import build_excerpt
-from analyzers.fingerprint import fingerprint
+from analyzers.fingerprint import cause_texts, fingerprint
 from analyzers.keylines import KeyLines, find_key_lines
 from analyzers.scanner import scan
 
@@ -54,7 +54,7 @@ def analyze_chunks(chunks: Iterator[bytes] | list[bytes]) -> LogReport:
     found = find_key_lines(result.segments, repeats=result.repeats)
     excerpt = build_excerpt(found)
     verdict = classify(found.texts, found.tail_texts)
-    digest, normalized = fingerprint(found.texts)
+    digest, normalized = fingerprint(cause_texts(found))
     return LogReport(
         found.ranges,
         tuple(excerpt),

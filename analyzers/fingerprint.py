@@ -13,12 +13,14 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from analyzers.base import AnalysisContext, Finding, JSONValue
-from analyzers.keylines import key_lines_for
+from analyzers.keylines import KeyLines, key_lines_for
+from analyzers.wrappers import says_only_that_it_failed
 
 if TYPE_CHECKING:
     from notifier.settings import Settings
 
 MAX_LINES = 12
+CAUSE_TAIL = 3  # with only wrappers as key lines, the failing section's last lines stand in
 _MAX_CHARS = 400
 
 # Order matters: wider shapes first, so that a timestamp is not masked as three numbers.
@@ -71,12 +73,23 @@ def fingerprint(lines: Sequence[str]) -> tuple[str, str]:
     return hashlib.sha256(normalized.encode()).hexdigest()[:16], normalized
 
 
+def cause_texts(found: KeyLines) -> list[str]:
+    """The key lines that state the cause: wrappers (`ERROR: build step 0 ... failed`, the
+    bare `ERROR` marker) say only that something failed and would make unrelated failures
+    share one fingerprint. Without a cause among the key lines, the failing section's last
+    lines that are not wrappers stand in; with none, there is no fingerprint."""
+    texts = [t for t in found.texts if not says_only_that_it_failed(t)]
+    if texts:
+        return texts
+    return [t for t in found.tail_texts if t and not says_only_that_it_failed(t)][-CAUSE_TAIL:]
+
+
 class FingerprintAnalyzer:
     name = "fingerprint"
 
     def analyze(self, ctx: AnalysisContext) -> list[Finding]:
         found = key_lines_for(ctx)
-        digest, normalized = fingerprint(found.texts)
+        digest, normalized = fingerprint(cause_texts(found))
         if not digest:
             return []
         data: dict[str, JSONValue] = {"fingerprint": digest, "normalized": normalized}

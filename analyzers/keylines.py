@@ -42,6 +42,7 @@ from analyzers.reports import (
     report_around,
     tap_block,
 )
+from analyzers.wrappers import INSTRUCTION, STRUCTURE, WRAPPER
 from notifier.buildlog import parse_step_prefix
 
 if TYPE_CHECKING:
@@ -263,15 +264,20 @@ def line_score(text: str) -> float:
     """Base score of one cleaned line: 0 for ordinary output, higher for stronger evidence."""
     head = text[:MAX_SCORE_CHARS]
     low = head.lower()
-    if not _VOCAB.search(low) or not _VOCAB.search(_NAME.sub(" ", head).lower()):
+    tagged = head.startswith("E: ")  # apt's error tag: `E: Package 'x' has no installation ...`
+    if not tagged and (not _VOCAB.search(low) or not _VOCAB.search(_NAME.sub(" ", head).lower())):
         return 0.0  # no error words, or only inside names (`invalid_data.json`, `quick-error`)
+    if STRUCTURE.search(head):
+        return 0.0  # a runner's marker (`ERROR`, `Finished Step #0`): printed for every step
     best = 0.0
     for pattern, weight in _STRONG:
         if weight > best and pattern.search(head):
             best = weight
     if best == 0.0:
         best = 1.0
-    if _SUMMARY.search(head) and not _INTRO.match(head) and not _STRONG_INTRO.match(head):
+    if (
+        _SUMMARY.search(head) and not _INTRO.match(head) and not _STRONG_INTRO.match(head)
+    ) or WRAPPER.search(head):
         best = min(best, 2.0)
     elif _WRAPPER.search(head):
         best = min(best, 2.5)
@@ -293,22 +299,31 @@ def find_key_lines(
     lines = _flatten(segments)
     if not lines:
         return KeyLines((), (), None, 0)
-    marked = failing_step is None and _marks_commands(lines)  # a step names its own section
-    s_lo, s_hi, confident = _failing_section(lines, failing_step, marked)
-    others = _later_failures(lines, s_hi, marked) if confident and failing_step is None else []
+    repeated = _mark_repeats(lines)
     counts: Counter[str] = Counter()
-    cache: dict[str, float] = {}  # lines differing only in numbers score the same
-    for line in lines:
+    cache: dict[str, tuple[float, bool]] = {}  # lines differing only in numbers score the same
+    for i, line in enumerate(lines):
         shape = _MASK.sub("#", line.text[:MAX_SCORE_CHARS])
-        score = cache.get(shape)
-        if score is None:
-            score = cache[shape] = line_score(line.text)
-        line.score = score
-        if score > 0:
+        scored = cache.get(shape)
+        if scored is None:
+            score = line_score(line.text)
+            scored = cache[shape] = (score, score > 0 and WRAPPER.search(line.text) is not None)
+        line.score = scored[0]
+        if scored[1]:
+            line.trailer = True
+        if i in repeated:
+            line.score *= REPEAT_SHARE
+        if line.score > 0:
             counts[_raw_template(line.raw)] += 1
     mark_npm_lifecycle(lines)
     if repeats:
         counts.update(repeats)
+    marked = failing_step is None and _marks_commands(lines)  # a step names its own section
+    s_lo, s_hi, confident = _failing_section(lines, failing_step, marked)
+    vertex: int | None = None
+    if confident:
+        s_lo, vertex = _failing_instruction(lines, s_lo, s_hi)
+    others = _later_failures(lines, s_hi, marked) if confident and failing_step is None else []
     strongest = max(
         (line.score for line in lines[s_lo : s_hi + 1] if not TERMINAL.match(line.text)),
         default=0.0,
@@ -322,7 +337,7 @@ def find_key_lines(
         n = counts[_raw_template(line.raw)]
         if n > 3:
             weight /= 1.0 + (n - 3) ** 0.5 / 2  # noise repeats; a failure is said once or twice
-        if s_lo <= i <= s_hi:
+        if s_lo <= i <= s_hi and (vertex is None or line.vertex in (None, vertex)):
             weight *= 3.0  # inside the failing section
         elif any(lo <= i <= hi for lo, hi in others):
             weight *= 2.0  # a later command that failed too
@@ -432,8 +447,60 @@ def _flatten(segments: Sequence[Segment]) -> list[Line]:
             step = seg.steps[k] if seg.steps is not None else None
             if step is None and raw.startswith("Step #"):
                 step = parse_step_prefix(raw)[0]
-            out.append(Line(seg.first + k, raw, clean(raw), step))
+            line = Line(seg.first + k, raw, clean(raw), step)
+            if "#" in raw[:60]:
+                match = _VERTEX.match(parse_step_prefix(raw)[2])
+                line.vertex = int(match.group(1)) if match else None
+            out.append(line)
     return out
+
+
+_VERTEX = re.compile(r"#(\d{1,4}) ")
+_REPEAT_HEADER = re.compile(r"^ ?> \[(?:[\w.-]{1,100} )?\d{1,4}/\d{1,4}\] [A-Z]{2,12}\b.{0,2000}:$")
+_REPEAT_END = re.compile(r"^-{6,}$")
+_REPEAT_TIME = re.compile(r"^\d{1,6}\.\d{1,4} ")
+_BUILDKIT_FAILED = re.compile(r'(?:^|: )process "|executor failed running \[')
+REPEAT_SHARE = 0.5
+
+
+def _mark_repeats(lines: list[Line]) -> set[int]:
+    """BuildKit repeats the last lines of a failed instruction under `------` /
+    ` > [stage n/m] RUN ...:`; the cause is where it was first printed, above. The repeats
+    lose their time prefix and count as trailers (still the key lines of a pasted tail)."""
+    found: set[int] = set()
+    i = 0
+    n = len(lines)
+    while i < n:
+        text = lines[i].text
+        if not (text[:4] in (" > [", "> [") and _REPEAT_HEADER.match(text)):
+            i += 1
+            continue
+        lines[i].trailer = True
+        j = i + 1
+        while j < n and j - i <= MAX_BLOCK_LINES and not _REPEAT_END.match(lines[j].text):
+            lines[j].text = _REPEAT_TIME.sub("", lines[j].text)
+            lines[j].trailer = True
+            found.add(j)
+            j += 1
+        i = j
+    return found
+
+
+def _failing_instruction(lines: list[Line], s_lo: int, s_hi: int) -> tuple[int, int | None]:
+    """Inside a failed step that built an image: where the failed instruction (Dockerfile
+    instruction, buildpack phase) started, and BuildKit's vertex of it if it has one."""
+    for i in range(s_hi, s_lo - 1, -1):
+        line = lines[i]
+        if line.vertex is not None and line.trailer and _BUILDKIT_FAILED.search(line.text):
+            vertex = line.vertex
+            for j in range(s_lo, i):
+                if lines[j].vertex == vertex and INSTRUCTION.match(lines[j].text):
+                    return j, vertex
+            return s_lo, vertex
+    for i in range(s_hi, s_lo - 1, -1):
+        if lines[i].vertex is None and INSTRUCTION.match(lines[i].text):
+            return i, None
+    return s_lo, None
 
 
 def _failing_section(
@@ -445,6 +512,9 @@ def _failing_section(
     # The first failed command: later ones (Travis runs every script line) often fail
     # because of it, or for reasons of their own that the first failure hides.
     end = next((i for i, line in enumerate(lines) if TERMINAL.match(line.text)), -1)
+    if end < 0:
+        # No runner's exit line (a pasted tail): a tool's own "what I ran failed" line ends it.
+        end = next((i for i, line in enumerate(lines) if line.trailer), -1)
     if failing_step is None and end >= 0:
         match = BUILD_STEP_ERROR.match(lines[end].text)
         failing_step = int(match.group(1)) if match else None

@@ -30,6 +30,7 @@ class Line:
     step: int | None
     score: float = 0.0
     trailer: bool = False  # only says that a command failed (npm's lifecycle report)
+    vertex: int | None = None  # BuildKit's `#N`: which instruction printed the line
 
 
 def indent(text: str) -> int:

@@ -22,6 +22,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _PREFIXES = re.compile(
     r"^(?:"
     r'Step #\d{1,4}(?: - "[^"]{0,200}")?: ?'  # Cloud Build GCS log
+    r"|#\d{1,4} (?:\d{1,6}\.\d{1,4} )?"  # BuildKit's plain progress: `#8 12.345 output`
     r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? ?"  # ISO stamp
     r"|\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?\] ?"
     r"|\[?\d\d:\d\d:\d\d(?:[.,]\d{1,9})?\]? "  # [12:00:01] or 12:00:01.123

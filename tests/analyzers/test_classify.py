@@ -26,7 +26,19 @@ CASES = [
     (snippets.PIP, "dependency_resolution"),
     (snippets.NPM_404, "dependency_resolution"),
     (snippets.GCLOUD_PERMISSION, "auth_or_permission"),
-    (snippets.DOCKER_BUILD, "docker_build"),
+    # By cause, not by the step carrying it: a file missing for pip inside a docker build.
+    (snippets.DOCKER_BUILD, "configuration"),
+    (
+        "Step 3/7 : COPY dist/ /app/\n"
+        "COPY failed: file not found in build context or excluded by .dockerignore: "
+        "stat dist/: file does not exist",
+        "docker_build",
+    ),
+    (
+        "src/app.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'.\n"
+        "The command '/bin/sh -c npm run build' returned a non-zero code: 2",
+        "lint_or_type_check",
+    ),
     (snippets.TERRAFORM, "deploy"),
     (snippets.OOM, "out_of_memory"),
     (snippets.DISK, "disk_full"),
