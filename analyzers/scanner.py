@@ -16,8 +16,9 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from analyzers.keylines import Segment, line_score
+from analyzers.keylines import Segment
 from analyzers.noise import clean
+from analyzers.scoring import line_score
 
 # Lower-case byte literals; a line holding none of them is never a candidate.
 _LITERALS = tuple(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analyzers.keylines import Segment, find_key_lines, line_score
+from analyzers.keylines import Segment, find_key_lines
+from analyzers.scoring import line_score
 from notifier.buildlog import split_lines
 from tests.analyzers import snippets
 from tests.analyzers.helpers import (

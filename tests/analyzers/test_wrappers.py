@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analyzers.keylines import line_score
+from analyzers.scoring import line_score
 from analyzers.wrappers import (
     INSTRUCTION,
     STRUCTURE,
