@@ -51,6 +51,7 @@ from analyzers.vocabulary import (
     SOURCE_LOCATION,
     SUMMARY,
 )
+from analyzers.wrappers import STRUCTURE
 
 
 def last_output(lines: list[Line], s_lo: int, s_hi: int) -> tuple[int, int]:
@@ -124,6 +125,8 @@ def expand(lines: list[Line], a: int) -> tuple[int, int]:
         while hi + 1 < n and hi - a < MAX_BLOCK_LINES and same_tag(lines, hi + 1, tag):
             if HELP.match(split_tag(lines[hi + 1].text)[1]):
                 break
+            if lines[hi + 1].trailer and not lines[a].trailer:
+                break  # npm's log pointer after the error it closes
             hi += 1
         if tag == "E":
             lo, hi = _separated_block(lines, lo, hi)
@@ -175,6 +178,8 @@ def expand(lines: list[Line], a: int) -> tuple[int, int]:
         t2, b2 = split_tag(text)
         if t2 != tag or TERMINAL.match(text) or SEPARATOR.match(text):
             break
+        if lines[i].trailer or STRUCTURE.search(text):
+            break  # a runner's wrapper or marker ends the statement it follows
         if PASS.match(b2) or HELP.match(b2):
             break
         if not (
@@ -321,14 +326,17 @@ def absorb_neighbours(lines: list[Line], lo: int, hi: int, best: float) -> tuple
             body = split_tag(text)[1]
             if HELP.match(body) or PASS.match(body):
                 break
-            if lines[j].score >= best * 0.5 and not (TERMINAL.match(text) or SUMMARY.search(text)):
+            if lines[j].score >= best * 0.5 and not (
+                TERMINAL.match(text) or SUMMARY.search(text) or lines[j].trailer
+            ):
                 hi = max(j, expand(lines, j)[1])
                 grown = True
                 break
         for j in range(lo - 1, max(-1, lo - 4), -1):
             if PASS.match(split_tag(lines[j].text)[1]):
                 break  # a passing test: what is above it is another test
-            if lines[j].score >= best * 0.5 and not INTRO.match(lines[j].text):
+            strong = lines[j].score >= best * 0.5
+            if strong and not (INTRO.match(lines[j].text) or lines[j].trailer):
                 lo = min(j, expand(lines, j)[0])
                 grown = True
                 break

@@ -107,9 +107,14 @@ def find_key_lines(
         counts.update(repeats)
     marked = failing_step is None and _marks_commands(lines)  # a step names its own section
     s_lo, s_hi, confident = _failing_section(lines, failing_step, marked)
-    vertex: int | None = None
-    if confident:
-        s_lo, vertex = _failing_instruction(lines, s_lo, s_hi)
+    start, vertex = _failing_instruction(lines, s_lo, s_hi)
+    if (start != s_lo or vertex is not None) and (
+        confident or any(line.trailer for line in lines[start : s_hi + 1])
+    ):
+        # An image build failed: its last instruction (or BuildKit's failed vertex) is the
+        # failing section, also in a pasted tail without the runner's exit line. A log that
+        # just stops (an internal error) names no failed instruction.
+        s_lo, confident = start, True
     others = _later_failures(lines, s_hi, marked) if confident and failing_step is None else []
     strongest = max(
         (line.score for line in lines[s_lo : s_hi + 1] if not TERMINAL.match(line.text)),
@@ -251,9 +256,6 @@ def _failing_section(
     # The first failed command: later ones (Travis runs every script line) often fail
     # because of it, or for reasons of their own that the first failure hides.
     end = next((i for i, line in enumerate(lines) if TERMINAL.match(line.text)), -1)
-    if end < 0:
-        # No runner's exit line (a pasted tail): a tool's own "what I ran failed" line ends it.
-        end = next((i for i, line in enumerate(lines) if line.trailer), -1)
     if failing_step is None and end >= 0:
         match = BUILD_STEP_ERROR.match(lines[end].text)
         failing_step = int(match.group(1)) if match else None

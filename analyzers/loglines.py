@@ -8,7 +8,7 @@ from dataclasses import dataclass
 # Where the failing part of a log ends: the CI system's own "this command failed" line.
 TERMINAL = re.compile(
     r'^(?:The command ".{0,2000}" (?:failed and )?exited with [1-9]\d*'
-    r'|ERROR: build step \d+ ".{0,500}" failed'
+    r'|ERROR: build step (?:\d+ )?".{0,500}" failed'
     r"|(?:##\[error\]|Error: )?Process completed with exit code [1-9]"
     r"|ERROR: Job failed|ERROR: script returned exit code [1-9]|Finished: FAILURE"
     r"|Build step '.{0,200}' marked build as failure)"

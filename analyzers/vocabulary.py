@@ -49,6 +49,7 @@ STRONG: tuple[tuple[re.Pattern[str], float], ...] = (
     (_W(r"^\s*(?:npm ERR!|npm error|ERR!)"), 3.0),
     (_W(r"panicked at|^panic: |Segmentation fault|core dumped|\bKilled\b|[Oo]ut of memory"), 6.0),
     (_W(r"No space left on device|Permission denied|command not found|No such file or dir"), 5.5),
+    (_W(r"^(?:/bin/|/usr/bin/)?(?:ba|da|z)?sh: (?:line )?\d{1,6}: .{1,200}: not found"), 5.5),
     (
         _W(
             r"from lock ?file\b|\bin sync\b.{0,80}lock|lock ?file.{0,60}\b(?:needs to be updated"
