@@ -42,13 +42,12 @@ from analyzers.vocabulary import (
     RAW_CI_COMMAND,
     RAW_SECTION_START,
     REPEAT_END,
-    REPEAT_HEADER,
     REPEAT_SHARE,
     REPEAT_TIME,
     VERTEX,
     WEAK_SECTION,
 )
-from analyzers.wrappers import INSTRUCTION, WRAPPER
+from analyzers.wrappers import INSTRUCTION, REPEAT, WRAPPER
 from notifier.buildlog import parse_step_prefix
 
 if TYPE_CHECKING:
@@ -208,20 +207,23 @@ def _flatten(segments: Sequence[Segment]) -> list[Line]:
 
 
 def _mark_repeats(lines: list[Line]) -> set[int]:
-    """BuildKit repeats the last lines of a failed instruction under `------` /
-    ` > [stage n/m] RUN ...:`; the cause is where it was first printed, above. The repeats
-    lose their time prefix and count as trailers (still the key lines of a pasted tail)."""
+    """Runners repeat a failed command's last lines under a header (BuildKit's ` > [stage
+    n/m] RUN ...:`, Google Cloud buildpacks' `failed to build: (error ID: x):`); the cause is
+    where it was first printed, above. The repeats lose BuildKit's time prefix and count as
+    trailers (they are still the key lines of a pasted tail that lacks the original)."""
     found: set[int] = set()
     i = 0
     n = len(lines)
     while i < n:
         text = lines[i].text
-        if not (text[:4] in (" > [", "> [") and REPEAT_HEADER.match(text)):
+        if not (text.startswith((" > [", "> [", "failed to build")) and REPEAT.match(text)):
             i += 1
             continue
         lines[i].trailer = True
         j = i + 1
         while j < n and j - i <= MAX_BLOCK_LINES and not REPEAT_END.match(lines[j].text):
+            if j > i + 1 and WRAPPER.search(lines[j].text):
+                break  # the runner's own wrapper after the repeat
             lines[j].text = REPEAT_TIME.sub("", lines[j].text)
             lines[j].trailer = True
             found.add(j)

@@ -50,6 +50,7 @@ STRONG: tuple[tuple[re.Pattern[str], float], ...] = (
     (_W(r"panicked at|^panic: |Segmentation fault|core dumped|\bKilled\b|[Oo]ut of memory"), 6.0),
     (_W(r"No space left on device|Permission denied|command not found|No such file or dir"), 5.5),
     (_W(r"^(?:/bin/|/usr/bin/)?(?:ba|da|z)?sh: (?:line )?\d{1,6}: .{1,200}: not found"), 5.5),
+    (_W(r"^(?:Type|Syntax|Reference|Module parse|Build) error: \S"), 6.0),  # Next.js, webpack
     (
         _W(
             r"from lock ?file\b|\bin sync\b.{0,80}lock|lock ?file.{0,60}\b(?:needs to be updated"
@@ -227,7 +228,6 @@ DIGIT = re.compile(r"\d")
 
 VERTEX = re.compile(r"#(\d{1,4}) ")
 
-REPEAT_HEADER = re.compile(r"^ ?> \[(?:[\w.-]{1,100} )?\d{1,4}/\d{1,4}\] [A-Z]{2,12}\b.{0,2000}:$")
 
 REPEAT_END = re.compile(r"^-{6,}$")
 

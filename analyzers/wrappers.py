@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-KINDS = ("wrapper", "structure", "instruction")
+KINDS = ("wrapper", "structure", "repeat", "instruction")
 
 
 class WrappersError(ValueError):
@@ -69,6 +69,7 @@ def load_shapes_cached() -> tuple[Shape, ...]:
 
 WRAPPER = _union("wrapper")
 STRUCTURE = _union("structure")
+REPEAT = _union("repeat")
 INSTRUCTION = _union("instruction")
 
 

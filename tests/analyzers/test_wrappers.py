@@ -7,6 +7,7 @@ import pytest
 from analyzers.scoring import line_score
 from analyzers.wrappers import (
     INSTRUCTION,
+    REPEAT,
     STRUCTURE,
     WRAPPER,
     WrappersError,
@@ -15,7 +16,7 @@ from analyzers.wrappers import (
 )
 
 SHAPES = load_shapes()
-UNION = {"wrapper": WRAPPER, "structure": STRUCTURE, "instruction": INSTRUCTION}
+UNION = {"wrapper": WRAPPER, "structure": STRUCTURE, "repeat": REPEAT, "instruction": INSTRUCTION}
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.id)
