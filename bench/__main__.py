@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "notifier_throughput": ["-m", "bench.notifier_throughput"],
     "soak": ["-m", "bench.soak"],
     "logchunks": ["bench/logchunks.py", "--data", "../shared/datasets/logchunks"],
+    "cloudbuild": ["-m", "bench.cloudbuild"],
     "gateway": ["bench/gateway.py"],
     "gateway_load": ["bench/gateway_load.py"],
     "entrypoint_stages": ["bench/entrypoint_stages.py"],
