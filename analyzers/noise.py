@@ -23,6 +23,7 @@ _PREFIXES = re.compile(
     r"^(?:"
     r'Step #\d{1,4}(?: - "[^"]{0,200}")?: ?'  # Cloud Build GCS log
     r"|#\d{1,4} (?:\d{1,6}\.\d{1,4} )?"  # BuildKit's plain progress: `#8 12.345 output`
+    r"|\[(?:analyzer|detector|restorer|builder|exporter|creator|extender)\] ?"  # pack's phases
     r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? ?"  # ISO stamp
     r"|\[\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?\] ?"
     r"|\[?\d\d:\d\d:\d\d(?:[.,]\d{1,9})?\]? "  # [12:00:01] or 12:00:01.123

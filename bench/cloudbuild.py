@@ -20,7 +20,7 @@ import random
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,15 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analyzers.classify import CATEGORIES, UNCLASSIFIED
 from analyzers.extraction import LogReport, analyze_chunks
+from bench._scoring import KEYWORDS, Ranges, line_set, mean, prf, to_ranges
 from notifier.buildlog import split_lines
 
 DATA = Path(__file__).resolve().parent / "data" / "cloudbuild"
 CASES = DATA / "cases"
 TUNE_SHARE = 7  # of 10 hash buckets
 MAX_PER_REPOSITORY = 5
-KEYWORDS = re.compile(r"error|fail|exception|fatal", re.IGNORECASE)
-
-Ranges = list[tuple[int, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,16 +153,6 @@ def _texts(case: Case) -> list[str]:
     return [x.decode("utf-8", "replace") for x in split_lines(case.log)]
 
 
-def _to_ranges(numbers: Iterable[int]) -> Ranges:
-    out: Ranges = []
-    for n in sorted(set(numbers)):
-        if out and n <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], n)
-        else:
-            out.append((n, n))
-    return out
-
-
 def _project(case: Case) -> Output:
     report = analyze_chunks([case.log])
     return Output(
@@ -188,7 +176,7 @@ def _last_keyword_lines(case: Case) -> Output:
     lines = _texts(case)
     hits = [i for i, text in enumerate(lines, 1) if KEYWORDS.search(text)][-10:]
     around = (n for i in hits for n in range(max(1, i - 10), min(len(lines), i + 10) + 1))
-    return Output(_to_ranges(hits), _to_ranges(around))
+    return Output(to_ranges(hits), to_ranges(around))
 
 
 def _first_keyword_in_last_100(case: Case) -> Output:
@@ -210,10 +198,6 @@ EXTRACTORS: dict[str, Callable[[Case], Output]] = {
 # --- scores -------------------------------------------------------------------------------
 
 
-def _lines(ranges: Ranges) -> set[int]:
-    return {n for s, e in ranges for n in range(s, e + 1)}
-
-
 @dataclass(frozen=True, slots=True)
 class Score:
     precision: float
@@ -224,13 +208,9 @@ class Score:
 
 
 def score(case: Case, out: Output) -> Score:
-    gold = _lines(case.key_lines)
-    key = _lines(out.key_lines)
-    hit = len(gold & key)
-    p = hit / len(key) if key else 0.0
-    r = hit / len(gold)
-    f1 = 2 * p * r / (p + r) if p + r else 0.0
-    excerpt = _lines(out.excerpt)
+    gold = line_set(case.key_lines)
+    p, r, f1 = prf(gold, line_set(out.key_lines))
+    excerpt = line_set(out.excerpt)
     return Score(p, r, f1, gold <= excerpt, len(excerpt))
 
 
@@ -276,11 +256,6 @@ def rewrite(text: str, seed: int = 11) -> str:
 # --- tables -------------------------------------------------------------------------------
 
 
-def _mean(values: Iterable[float]) -> float:
-    values = list(values)
-    return sum(values) / len(values) if values else 0.0
-
-
 HEADER = (
     "| extractor | logs | key P | key R | key F1 | cause in excerpt | mean excerpt lines |\n"
     "|---|---|---|---|---|---|---|"
@@ -289,10 +264,10 @@ HEADER = (
 
 def _row(name: str, scores: list[Score]) -> str:
     return (
-        f"| {name} | {len(scores)} | {_mean(s.precision for s in scores):.3f} "
-        f"| {_mean(s.recall for s in scores):.3f} | {_mean(s.f1 for s in scores):.3f} "
-        f"| {100 * _mean(float(s.cause_in_excerpt) for s in scores):.0f}% "
-        f"| {_mean(float(s.excerpt_lines) for s in scores):.1f} |"
+        f"| {name} | {len(scores)} | {mean(s.precision for s in scores):.3f} "
+        f"| {mean(s.recall for s in scores):.3f} | {mean(s.f1 for s in scores):.3f} "
+        f"| {100 * mean(float(s.cause_in_excerpt) for s in scores):.0f}% "
+        f"| {mean(float(s.excerpt_lines) for s in scores):.1f} |"
     )
 
 
@@ -308,8 +283,8 @@ class Verdicts:
 def verdicts(cases: list[Case], outs: list[Output]) -> Verdicts:
     reports = [o.report for o in outs if o.report is not None]
     pairs = list(zip(cases, reports, strict=True))
-    category = _mean(float(r.category == c.category) for c, r in pairs)
-    step = _mean(float(r.failing_step == c.failing_step) for c, r in pairs)
+    category = mean(float(r.category == c.category) for c, r in pairs)
+    step = mean(float(r.failing_step == c.failing_step) for c, r in pairs)
     by_print: dict[str, set[str]] = defaultdict(set)
     for c, r in zip(cases, reports, strict=True):
         if r.fingerprint:
@@ -322,7 +297,7 @@ def verdicts(cases: list[Case], outs: list[Output]) -> Verdicts:
         for c, r in zip(cases, reports, strict=True)
         if r.fingerprint
     ]
-    return Verdicts(category, step, collisions, empty, _mean(float(k) for k in kept))
+    return Verdicts(category, step, collisions, empty, mean(float(k) for k in kept))
 
 
 def print_tables(cases: list[Case]) -> None:

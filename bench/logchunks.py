@@ -15,24 +15,21 @@ import argparse
 import gzip
 import json
 import random
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analyzers.extraction import analyze_path
+from bench._scoring import KEYWORDS, Ranges, line_set, mean, prf, to_ranges
 from notifier.buildlog import split_lines
-
-Ranges = list[tuple[int, int]]
-KEYWORDS = re.compile(r"error|fail|exception|fatal", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +87,7 @@ def _tail(n: int) -> Callable[[Path], Output]:
 
 def _all_keywords(path: Path) -> Output:
     hits = [i for i, text in enumerate(read_lines(path), 1) if KEYWORDS.search(text)]
-    r = _to_ranges(hits)
+    r = to_ranges(hits)
     return Output(r, r)
 
 
@@ -121,43 +118,21 @@ EXTRACTORS: dict[str, Callable[[Path], Output]] = {
 }
 
 
-def _to_ranges(numbers: Iterable[int]) -> Ranges:
-    out: Ranges = []
-    for n in numbers:
-        if out and n == out[-1][1] + 1:
-            out[-1] = (out[-1][0], n)
-        else:
-            out.append((n, n))
-    return out
-
-
-def _lines(ranges: Ranges) -> set[int]:
-    return {n for s, e in ranges for n in range(s, e + 1)}
-
-
 def score(example: Example, output: Output) -> Score:
     gold = set(range(example.start, example.end + 1))
-    key = _lines(output.key_lines)
-    hit = len(key & gold)
-    p = hit / len(key) if key else 0.0
-    r = hit / len(gold)
-    f1 = 2 * p * r / (p + r) if p + r else 0.0
-    exc = _lines(output.excerpt)
+    p, r, f1 = prf(gold, line_set(output.key_lines))
+    exc = line_set(output.excerpt)
     exc_hit = len(exc & gold)
     return Score(p, r, f1, exc_hit / len(gold), exc_hit == len(gold), len(exc))
 
 
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values) if values else 0.0
-
-
 def _row(name: str, scores: list[Score]) -> str:
     return (
-        f"| {name} | {len(scores)} | {_mean([s.precision for s in scores]):.3f} "
-        f"| {_mean([s.recall for s in scores]):.3f} | {_mean([s.f1 for s in scores]):.3f} "
-        f"| {_mean([s.excerpt_recall for s in scores]):.3f} "
-        f"| {100 * _mean([float(s.whole) for s in scores]):.1f}% "
-        f"| {_mean([float(s.excerpt_size) for s in scores]):.1f} |"
+        f"| {name} | {len(scores)} | {mean([s.precision for s in scores]):.3f} "
+        f"| {mean([s.recall for s in scores]):.3f} | {mean([s.f1 for s in scores]):.3f} "
+        f"| {mean([s.excerpt_recall for s in scores]):.3f} "
+        f"| {100 * mean([float(s.whole) for s in scores]):.1f}% "
+        f"| {mean([float(s.excerpt_size) for s in scores]):.1f} |"
     )
 
 
@@ -264,6 +239,7 @@ import resource, sys, time, json
 sys.path.insert(0, {root!r})
 from pathlib import Path
 from analyzers.extraction import analyze_path
+from bench._scoring import KEYWORDS, Ranges, line_set, mean, prf, to_ranges
 t = time.perf_counter()
 r = analyze_path(Path({path!r}))
 dt = time.perf_counter() - t
