@@ -35,6 +35,7 @@ from analyzers.vocabulary import (
     COMMAND,
     ERROR_TAGS,
     FRAME,
+    GCLOUD_ERROR,
     HEADER_END,
     HELP,
     INTRO,
@@ -155,7 +156,11 @@ def expand(lines: list[Line], a: int) -> tuple[int, int]:
     top_body = split_tag(lines[lo].text)[1]
     top_indent = indent(top_body) if top_body else base
     paragraph = bool(
-        HEADER_END.search(body) or is_exception(body) or lo < a or lines[a].score >= PARAGRAPH_SCORE
+        GCLOUD_ERROR.match(body)  # gcloud prints its message over several lines
+        or HEADER_END.search(body)
+        or is_exception(body)
+        or lo < a
+        or lines[a].score >= PARAGRAPH_SCORE
     )
     double = double_spaced(lines, a)
     i = a + 1

@@ -108,8 +108,9 @@ def classify(
     rules: Sequence[Rule] | None = None,
 ) -> Classification:
     """The build's status if a rule names it, else the first rule (in file order) matching
-    a key line that states the cause, else the first matching the other key lines (wrappers)
-    or one of the failing section's last lines: the cause decides, not the step carrying it."""
+    a key line that states the cause, else one matching the failing section's last lines,
+    else (only when no key line states a cause) one matching a wrapper: the cause decides,
+    not the step carrying it."""
     rules = default_rules() if rules is None else rules
     for rule in rules:
         # The build's own verdict (TIMEOUT, PUSH_NOT_AUTHORIZED) beats what the text suggests.
@@ -117,10 +118,13 @@ def classify(
             rule.failure_type and rule.failure_type == failure_type
         ):
             return Classification(rule.category, rule.id, rule.hint, rule.doc_url)
-    causes = [t[:MAX_RULE_CHARS] for t in key_texts if t and not says_only_that_it_failed(t)]
-    rest = [t[:MAX_RULE_CHARS] for t in key_texts if t and says_only_that_it_failed(t)]
-    rest += [t[:MAX_RULE_CHARS] for t in context_texts if t]
-    for texts in (causes, rest):
+    key = [t[:MAX_RULE_CHARS] for t in key_texts if t]
+    tail = [t[:MAX_RULE_CHARS] for t in context_texts if t]
+    causes = [t for t in key if not says_only_that_it_failed(t)]
+    context = [t for t in tail if not says_only_that_it_failed(t)]
+    # A wrapper (`ERROR: build step 0 ... failed`) decides only when no key line states a cause.
+    wrappers = [] if causes else [t for t in (*key, *tail) if says_only_that_it_failed(t)]
+    for texts in (causes, context, wrappers):
         for rule in rules:
             for pattern in rule.patterns:
                 for text in texts:

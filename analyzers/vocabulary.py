@@ -183,6 +183,9 @@ ERROR_TAGS = frozenset(
     }
 )
 
+# gcloud's own error: `ERROR: (gcloud.run.deploy) message`, often continued on the next lines.
+GCLOUD_ERROR = re.compile(r"^ERROR: \(gcloud\.[\w.-]{1,100}\) ")
+
 HEADER_END = re.compile(r"(?::|!|\bFAILED|\[FAIL\]|\bFAIL|✖|✗|×)\s*$")
 
 # "There were 2 failures:", "Failures:", "Offenses:": the block below is the failure list.
