@@ -31,6 +31,7 @@ from analyzers.reports import (
 from analyzers.scoring import line_score
 from analyzers.vocabulary import (
     BUILDKIT_FAILED,
+    DIAGNOSTIC_WARNING,
     DIGIT,
     EARLY_SHARE,
     EARLY_WINDOW,
@@ -39,12 +40,14 @@ from analyzers.vocabulary import (
     MAX_BLOCK_LINES,
     MAX_SCORE_CHARS,
     NAMED,
+    PROMOTED_SCORE,
     RAW_CI_COMMAND,
     RAW_SECTION_START,
     REPEAT_END,
     REPEAT_SHARE,
     REPEAT_TIME,
     VERTEX,
+    WARNINGS_AS_ERRORS,
     WEAK_SECTION,
 )
 from analyzers.wrappers import INSTRUCTION, REPEAT, WRAPPER
@@ -106,6 +109,7 @@ def find_key_lines(
         counts.update(repeats)
     marked = failing_step is None and _marks_commands(lines)  # a step names its own section
     s_lo, s_hi, confident = _failing_section(lines, failing_step, marked)
+    _promote_warnings(lines, s_lo, s_hi)
     start, vertex = _failing_instruction(lines, s_lo, s_hi)
     if (start != s_lo or vertex is not None) and (
         confident or any(line.trailer for line in lines[start : s_hi + 1])
@@ -204,6 +208,17 @@ def _flatten(segments: Sequence[Segment]) -> list[Line]:
                 line.vertex = int(match.group(1)) if match else None
             out.append(line)
     return out
+
+
+def _promote_warnings(lines: list[Line], s_lo: int, s_hi: int) -> None:
+    """Under -Werror (`Failing due to -Werror.`, `warnings found and -Werror specified`) the
+    section's compiler warnings are what failed the build: they score as errors."""
+    section = lines[s_lo : s_hi + 1]
+    if not any(line.score > 0 and WARNINGS_AS_ERRORS.search(line.text) for line in section):
+        return
+    for line in section:
+        if DIAGNOSTIC_WARNING.match(line.text):
+            line.score = max(line.score, PROMOTED_SCORE)
 
 
 def _mark_repeats(lines: list[Line]) -> set[int]:

@@ -142,6 +142,16 @@ NEGATIVE = re.compile(
 
 WARNING = re.compile(r"\bwarn(?:ing)?s?\b|deprecat", re.I)
 
+# A compiler saying that its warnings failed the build (GHC, javac, gcc, MSBuild, Sphinx): the
+# warnings it printed are then the errors, and score as compiler errors do.
+WARNINGS_AS_ERRORS = re.compile(
+    r"Failing due to -Werror\.|warnings being treated as errors|warnings found and -Werror"
+    r"|warnings? (?:were )?treated as errors?|-Werror specified",
+    re.I,
+)
+DIAGNOSTIC_WARNING = re.compile(r"^\S{1,300}?[:(]\d{1,7}(?:[:,]\d{1,5})?\)?:? ?[Ww]arning\b")
+PROMOTED_SCORE = 6.5
+
 # A command line echoed by the CI system or a shell trace: the step's start, not a failure.
 COMMAND = re.compile(r"^(?:\$ |\++ ?[\w./$]|> |Running |Run |\[command\])")
 

@@ -875,3 +875,31 @@ standard: Run `standard --fix` to automatically fix some problems.
   /src/cart/lib/mod9.js:1:5: 'unused9' is assigned a value but never used. (no-unused-vars)
   /src/cart/lib/mod9.js:1:5: 'unused9' is never reassigned. Use 'const' instead. (prefer-const)
 """
+
+
+# javac -Xlint:all -Werror App.java (OpenJDK 17): warnings that -Werror made fatal.
+JAVAC_WERROR = """\
+App.java:6: warning: [rawtypes] found raw type: List
+        List names = new ArrayList();
+        ^
+  missing type arguments for generic class List<E>
+  where E is a type-variable:
+    E extends Object declared in interface List
+App.java:6: warning: [rawtypes] found raw type: ArrayList
+        List names = new ArrayList();
+                         ^
+  missing type arguments for generic class ArrayList<E>
+  where E is a type-variable:
+    E extends Object declared in class ArrayList
+App.java:7: warning: [unchecked] unchecked call to add(E) as a member of the raw type List
+        names.add("a");
+                 ^
+  where E is a type-variable:
+    E extends Object declared in interface List
+App.java:8: warning: [removal] Integer(int) in Integer has been deprecated and marked for removal
+        Integer boxed = new Integer(3);
+                        ^
+error: warnings found and -Werror specified
+1 error
+4 warnings
+"""

@@ -225,6 +225,8 @@ WHOLE_BLOCKS = {
     "format-diff": (snippets.FORMAT_DIFF, "--- cart.py", "would be reformatted"),
     # A failed .phpt test: its output diff, then its FAIL line.
     "phpt": (snippets.PHPT, "001+ float", "FAIL Addition"),
+    # Under -Werror the warnings are the failure: all of them, through javac's verdict.
+    "javac-werror": (snippets.JAVAC_WERROR, "App.java:6: warning", "-Werror specified"),
     # Node's uncaught exception from its `file:line` and source line; the first of two failed
     # scripts, though yarn echoes the second one as `$ node e2e.js` like a CI command line.
     "yarn-scripts": (
