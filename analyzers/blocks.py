@@ -20,12 +20,14 @@ from analyzers.reports import (
     GO_FAIL,
     GO_PARENT,
     PHPT_FAIL,
+    TAP_DIAGNOSTIC,
     TAP_DUBIOUS,
     diff_start,
     go_failed_subtest,
     go_run_output,
     phpt_block,
     tap_block,
+    tap_diagnostics,
 )
 from analyzers.scoring import is_exception
 from analyzers.vocabulary import (
@@ -134,6 +136,8 @@ def expand(lines: list[Line], a: int) -> tuple[int, int]:
         return trim(lines, lo, hi)
     if TAP_DUBIOUS.search(anchor):
         return tap_block(lines, a)
+    if TAP_DIAGNOSTIC.match(anchor):
+        return tap_diagnostics(lines, a)
     if PHPT_FAIL.match(anchor):
         return phpt_block(lines, a)
     if GO_FAIL.match(anchor):

@@ -43,6 +43,9 @@ GO_PARENT = re.compile(r"^--- FAIL: \S+ \(")
 _GO_SUBTEST_FAIL = re.compile(r"^\s+--- FAIL: ")
 TAP_DUBIOUS = re.compile(r"Dubious, test returned [1-9]")
 _TAP_FAILED = re.compile(r"^Failed \d+/\d+ subtests")
+# Test::More's diagnostic of a failed test: `#   Failed test 'name'` then `#   at t/x.t line 4.`
+TAP_DIAGNOSTIC = re.compile(r"^#\s+Failed test\b")
+_TAP_COMMENT = re.compile(r"^#(?:\s|$)")
 
 
 def diff_start(lines: list[Line], lo: int, limit: int) -> int:
@@ -211,6 +214,27 @@ def phpt_block(lines: list[Line], a: int) -> tuple[int, int]:
             if lines[i].text == "========DIFF========":
                 return trim(lines, i + 1, a)
     return a, a
+
+
+def tap_diagnostics(lines: list[Line], a: int) -> tuple[int, int]:
+    """A failed TAP test's diagnostics (`#   Failed test`, `#   at t/x.t line N.`, got and
+    expected), with the failed tests after it up to `# Looks like you failed`, and prove's
+    `t/x.t .. Dubious` verdict right below when there is one."""
+    hi = a
+    i = a + 1
+    while i < len(lines) and i - a <= 200:
+        text = lines[i].text
+        if _TAP_COMMENT.match(text):
+            hi = i
+        elif text:
+            break
+        i += 1
+    j = next_text(lines, hi + 1, 2)
+    if j is not None and lines[j].text.rstrip().endswith(".."):
+        k = next_text(lines, j + 1, 1)
+        if k is not None and TAP_DUBIOUS.search(lines[k].text):
+            hi = tap_block(lines, k)[1]
+    return a, hi
 
 
 def tap_block(lines: list[Line], a: int) -> tuple[int, int]:

@@ -61,6 +61,7 @@ STRONG: tuple[tuple[re.Pattern[str], float], ...] = (
     ),
     (_W(r"^\s*(?:✖|✗|×|❌|(?:FAIL|FAILED|FAILURE|not ok)\b)|--- FAIL:|\[FAIL(?:ED)?\]"), 6.0),
     (_W(r"\bDubious, test returned [1-9]"), 6.0),  # Perl's prove (TAP harness)
+    (_W(r"^#\s+Failed test\b"), 6.0),  # Test::More's diagnostic of a failed test (TAP)
     (_W(r"\b(?:FAILED|FAILURE|FAIL)\b|\bfailed\b(?! (?:with|to))|✖|✗|❌"), 4.5),
     (_W(r"^\s*\d{1,4}\) \S"), 3.5),  # numbered failure headers (mocha, rspec, phpunit, exunit)
     (_W(r"^\s*E\s{2,}\S"), 5.0),  # pytest assertion detail

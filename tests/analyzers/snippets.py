@@ -903,3 +903,31 @@ error: warnings found and -Werror specified
 1 error
 4 warnings
 """
+
+# prove t/ 2>&1 (Perl 5.36, Test::More): the failed tests' diagnostics on stderr came first.
+PROVE_DIAGNOSTICS = """\
+
+#   Failed test 'adds numbers'
+#   at t/basic.t line 4.
+#          got: '4'
+#     expected: '5'
+
+#   Failed test 'builds the list'
+#   at t/basic.t line 5.
+#     Structures begin differing at:
+#          $got->[1] = '2'
+#     $expected->[1] = '3'
+# Looks like you failed 2 tests of 3.
+t/basic.t ..<SP>
+Dubious, test returned 2 (wstat 512, 0x200)
+Failed 2/3 subtests<SP>
+t/other.t .. ok
+
+Test Summary Report
+-------------------
+t/basic.t (Wstat: 512 (exited 2) Tests: 3 Failed: 2)
+  Failed tests:  2-3
+  Non-zero exit status: 2
+Files=2, Tests=5,  1 wallclock secs ( 0.01 usr  0.01 sys +  0.05 cusr  0.02 csys =  0.09 CPU)
+Result: FAIL
+""".replace("<SP>", " ")

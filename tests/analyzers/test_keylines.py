@@ -225,6 +225,12 @@ WHOLE_BLOCKS = {
     "format-diff": (snippets.FORMAT_DIFF, "--- cart.py", "would be reformatted"),
     # A failed .phpt test: its output diff, then its FAIL line.
     "phpt": (snippets.PHPT, "001+ float", "FAIL Addition"),
+    # Test::More's diagnostics (got, expected) of every failed test, then prove's verdict.
+    "prove-diagnostics": (
+        snippets.PROVE_DIAGNOSTICS,
+        "Failed test 'adds numbers'",
+        "Failed 2/3 subtests",
+    ),
     # Under -Werror the warnings are the failure: all of them, through javac's verdict.
     "javac-werror": (snippets.JAVAC_WERROR, "App.java:6: warning", "-Werror specified"),
     # Node's uncaught exception from its `file:line` and source line; the first of two failed
