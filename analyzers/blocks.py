@@ -63,6 +63,7 @@ def last_output(lines: list[Line], s_lo: int, s_hi: int) -> tuple[int, int]:
     while i > s_lo and (
         not lines[i].text
         or lines[i].trailer
+        or STRUCTURE.search(lines[i].text)
         or SUMMARY.search(lines[i].text)
         or CI_MARKER.match(lines[i].text)
     ):
@@ -244,6 +245,8 @@ def _intro_block(lines: list[Line], a: int) -> tuple[int, int]:
             i += 1
             continue
         if INTRO_STOP.match(text) or TERMINAL.match(text) or SECTION_START.match(text):
+            break
+        if lines[i].trailer or STRUCTURE.search(text):
             break
         if (
             blanks >= (2 if double else 1)

@@ -223,20 +223,23 @@ def _promote_warnings(lines: list[Line], s_lo: int, s_hi: int) -> None:
 
 def _mark_repeats(lines: list[Line]) -> set[int]:
     """Runners repeat a failed command's last lines under a header (BuildKit's ` > [stage
-    n/m] RUN ...:`, Google Cloud buildpacks' `failed to build: (error ID: x):`); the cause is
-    where it was first printed, above. The repeats lose BuildKit's time prefix and count as
-    trailers (they are still the key lines of a pasted tail that lacks the original)."""
+    n/m] RUN ...:` and its `Dockerfile:N` excerpt, Google Cloud buildpacks' `failed to build:
+    (error ID: x):`); the cause is where it was first printed, above. The repeats lose
+    BuildKit's time prefix and count as trailers (still the key lines of a pasted tail that
+    lacks the original)."""
     found: set[int] = set()
     i = 0
     n = len(lines)
     while i < n:
         text = lines[i].text
-        if not (text.startswith((" > [", "> [", "failed to build")) and REPEAT.match(text)):
+        if not (text.startswith((" > [", "> [", "failed", "Dockerfile")) and REPEAT.match(text)):
             i += 1
             continue
         lines[i].trailer = True
         j = i + 1
-        while j < n and j - i <= MAX_BLOCK_LINES and not REPEAT_END.match(lines[j].text):
+        while j < n and j - i <= MAX_BLOCK_LINES:
+            if REPEAT_END.match(lines[j].text) and j > i + 1:
+                break  # (the Dockerfile excerpt opens with a rule of its own)
             if j > i + 1 and WRAPPER.search(lines[j].text):
                 break  # the runner's own wrapper after the repeat
             lines[j].text = REPEAT_TIME.sub("", lines[j].text)

@@ -152,7 +152,12 @@ def _report_at(lines: list[Line], i: int, s_hi: int) -> tuple[int, int, int] | N
         return None
     if _PYTEST_REPORT.match(text):
         stop, block = _PYTEST_END, _PYTEST_BLOCK
-    elif i + 1 < len(lines) and _UNITTEST_BLOCK.match(lines[i + 1].text) and _RULE.match(text):
+    elif (
+        i + 1 < len(lines)
+        and _UNITTEST_BLOCK.match(lines[i + 1].text)
+        and not lines[i + 1].trailer  # BuildKit's `ERROR: process ...` is no unittest block
+        and _RULE.match(text)
+    ):
         stop, block = _UNITTEST_END, _RULE
     else:
         return None

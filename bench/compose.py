@@ -218,7 +218,6 @@ def _buildpacks(spec: Spec) -> tuple[list[str], int]:
     body += [f"[builder] {line}" if line else "[builder]" for line in spec.output]
     body += [
         f'[builder] Done "{spec.command}" (4.2s)',
-        f"[builder] Failure: (ID: {_hex(8, spec.id, 'failure')}) failed to build",
         "[builder] ERROR: failed to build: exit status 1",
         "ERROR: failed to build: executing lifecycle: failed with status code: 51",
     ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from analyzers.base import LineRange
 from analyzers.extraction import LogReport, analyze_chunks
+from bench.compose import LAYOUTS, Spec
 
 
 def filler(n: int, seed: int = 1) -> list[str]:
@@ -82,6 +84,19 @@ def gitlab_log(snippet: str, command: str = "make test") -> tuple[str, LineRange
     lines.append("section_end:1732700042:step_script\r\x1b[0K")
     lines.append("\x1b[31;1mERROR: Job failed: exit code 1\x1b[0;m")
     return "\n".join(lines) + "\n", LineRange(start, start + len(body) - 1)
+
+
+def image_build_log(shape: str) -> Callable[[str], tuple[str, LineRange]]:
+    """A Cloud Build log whose step builds an image and the snippet is the output of the
+    failing Dockerfile RUN (`docker`, `buildkit`, `kaniko`) or buildpack build, laid out as
+    bench/compose.py lays out the real corpus's composed cases."""
+
+    def make(snippet: str) -> tuple[str, LineRange]:
+        body = snippet.rstrip("\n").split("\n")
+        lines, first = LAYOUTS[shape](Spec(f"test-{shape}", shape, "make test", "debian:12", body))
+        return "\n".join(lines) + "\n", LineRange(first + 1, first + len(body))
+
+    return make
 
 
 def analyze_text(text: str, chunk: int = 4096) -> LogReport:

@@ -13,6 +13,7 @@ from tests.analyzers.helpers import (
     cloudbuild_log,
     github_actions_log,
     gitlab_log,
+    image_build_log,
     numbers,
     travis_log,
 )
@@ -70,6 +71,8 @@ SHAPES = {
     "cloudbuild": cloudbuild_log,
     "github-actions": github_actions_log,
     "gitlab": gitlab_log,
+    **{f"cloudbuild-{shape}": image_build_log(shape) for shape in ("docker", "buildkit", "kaniko")},
+    "cloudbuild-buildpacks": image_build_log("buildpacks"),
 }
 
 
