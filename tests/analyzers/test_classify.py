@@ -28,6 +28,27 @@ CASES = [
     (snippets.GCLOUD_PERMISSION, "auth_or_permission"),
     # By cause, not by the step carrying it: a file missing for pip inside a docker build.
     (snippets.DOCKER_BUILD, "configuration"),
+    # The boundaries of docs/labelling.md.
+    ("note: module requires Go 1.17", "dependency_resolution"),
+    (
+        "libexpat.so.1: cannot open shared object file: No such file or directory",
+        "dependency_resolution",
+    ),
+    ("error TS2307: Cannot find module '../environments/config'", "configuration"),
+    (
+        "error TS2307: Cannot find module 'left-pad' or its type declarations.",
+        "dependency_resolution",
+    ),
+    ('name unknown: Repository "apps" not found', "configuration"),
+    (
+        'invalid argument "gcr.io/p//:abc" for "-t, --tag" flag: invalid reference format',
+        "docker_build",
+    ),
+    (
+        "E: Failed to fetch http://deb.debian.org/x.deb  404  Not Found [IP: 1.2.3.4 80]",
+        "registry_or_network",
+    ),
+    ("E: Package 'netcat' has no installation candidate", "dependency_resolution"),
     (
         "Step 3/7 : COPY dist/ /app/\n"
         "COPY failed: file not found in build context or excluded by .dockerignore: "
