@@ -241,13 +241,16 @@ _REWRITES: tuple[tuple[re.Pattern[str], Callable[[random.Random], str]], ...] = 
 )
 
 
-def rewrite(text: str, seed: int = 11) -> str:
+def rewrite(text: str, before: int, seed: int = 11) -> str:
+    """`text` as another build of the same failure would log it; `before` is the first line
+    of the cause (1-based): only the output before it (earlier steps) gets longer."""
     rng = random.Random(seed)
     for pattern, make in _REWRITES:
         text = pattern.sub(lambda _m, make=make: make(rng), text)  # type: ignore[misc]
     lines = text.split("\n")
-    # Three ordinary lines of the first third print twice, as a slower pull or a retry would.
-    quiet = [i for i, line in enumerate(lines[: len(lines) // 3]) if not KEYWORDS.search(line)]
+    # Three ordinary lines well above the cause print twice, as a slower pull or a retry would.
+    early = lines[: max(0, before - 6)]
+    quiet = [i for i, line in enumerate(early) if not KEYWORDS.search(line)]
     for i in sorted(rng.sample(quiet, min(3, len(quiet))), reverse=True):
         lines.insert(i, lines[i])
     return "\n".join(lines)
@@ -292,7 +295,9 @@ def verdicts(cases: list[Case], outs: list[Output]) -> Verdicts:
     collisions = sum(len(causes) - 1 for causes in by_print.values() if len(causes) > 1)
     empty = sum(1 for r in reports if not r.fingerprint)
     kept = [
-        analyze_chunks([rewrite(c.log.decode("utf-8", "replace")).encode()]).fingerprint
+        analyze_chunks(
+            [rewrite(c.log.decode("utf-8", "replace"), c.key_lines[0][0]).encode()]
+        ).fingerprint
         == r.fingerprint
         for c, r in zip(cases, reports, strict=True)
         if r.fingerprint
