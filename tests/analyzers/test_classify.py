@@ -49,6 +49,17 @@ CASES = [
         "registry_or_network",
     ),
     ("E: Package 'netcat' has no installation candidate", "dependency_resolution"),
+    ("Dockerfile parse error line 3: unknown instruction: RUNN", "docker_build"),
+    (
+        "unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat "
+        "/workspace/Dockerfile: no such file or directory",
+        "configuration",
+    ),
+    (
+        'Error from server (Forbidden): deployments.apps "web" is forbidden: User "sa" cannot '
+        'get resource "deployments"',
+        "auth_or_permission",
+    ),
     (
         "Step 3/7 : COPY dist/ /app/\n"
         "COPY failed: file not found in build context or excluded by .dockerignore: "
