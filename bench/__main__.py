@@ -1,7 +1,7 @@
 """Run every benchmark and write one Markdown file per area under bench/results/.
 
     python -m bench                  # all of them (about 15 minutes on 2 cores, plus 2-3 for soak)
-    python -m bench --only notifier_latency,cold_start
+    python -m bench cloudbuild logchunks   # some of them (or --only a,b)
 
 Each benchmark prints its own tables with its baseline measured in the same run; this
 runner only collects them. Results are not committed (bench/results/ is git-ignored).
@@ -39,9 +39,11 @@ NEEDS: dict[str, tuple[str, ...]] = {"llm_eval": ("OPENAI_BASE_URL", "OPENAI_MOD
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     parser.add_argument("--only", help=f"comma-separated, from: {', '.join(BENCHMARKS)}")
     args = parser.parse_args()
-    names = [n.strip() for n in args.only.split(",")] if args.only else list(BENCHMARKS)
+    chosen = [*args.names, *(args.only.split(",") if args.only else [])]
+    names = [n.strip() for n in chosen] if chosen else list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; valid: {', '.join(BENCHMARKS)}")

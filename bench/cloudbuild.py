@@ -390,10 +390,11 @@ def main(argv: list[str] | None = None) -> int:
         show(cases, args.show)
         return 0
     parts = {p: sum(1 for c in cases if c.part == p) for p in ("tune", "check")}
-    families = len({c.family for c in cases})
+    real = [c for c in cases if not c.composed]
     print(
-        f"# Real Cloud Build logs: {len(cases)} cases ({parts['tune']} tune, "
-        f"{parts['check']} check), {families} tool families"
+        f"# Cloud Build logs: {len(real)} real and {len(cases) - len(real)} composed cases "
+        f"({parts['tune']} tune, {parts['check']} check); tool families: "
+        f"{len({c.family for c in real})} in the real logs, {len({c.family for c in cases})} in all"
     )
     print_tables(cases)
     return 0
