@@ -232,7 +232,7 @@ def _mark_repeats(lines: list[Line]) -> set[int]:
     n = len(lines)
     while i < n:
         text = lines[i].text
-        if not (text.startswith((" > [", "> [", "failed", "Dockerfile")) and REPEAT.match(text)):
+        if not (text and REPEAT.match(text)):
             i += 1
             continue
         lines[i].trailer = True
