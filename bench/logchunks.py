@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from analyzers.excerpt import MAX_LINES as EXCERPT_CAP
 from analyzers.extraction import analyze_path
 from bench._scoring import KEYWORDS, Ranges, line_set, mean, prf, to_ranges
 from notifier.buildlog import split_lines
@@ -167,6 +168,14 @@ def print_tables(results: dict[str, list[tuple[Example, Output, Score]]]) -> Non
     for name, rows in results.items():
         print(_row(name, [s for _, _, s in rows]))
     project = results["buildlens"]
+    # A chunk longer than the excerpt's cap cannot be inside it whole: counted apart.
+    fits = [s for ex, _, s in project if ex.end - ex.start + 1 <= EXCERPT_CAP]
+    longer = len(project) - len(fits)
+    print(
+        f"\nWhole chunk inside the excerpt, of the {len(fits)} chunks that fit in "
+        f"{EXCERPT_CAP} lines: {100 * mean(float(s.whole) for s in fits):.1f}% "
+        f"({longer} longer chunks counted apart)"
+    )
     keys: tuple[tuple[str, Callable[[Example, Output], str]], ...] = (
         ("category (buildlens classification)", _category),
         ("language", _language),
@@ -239,6 +248,7 @@ import resource, sys, time, json
 sys.path.insert(0, {root!r})
 from pathlib import Path
 from analyzers.extraction import analyze_path
+from analyzers.excerpt import MAX_LINES as EXCERPT_CAP
 from bench._scoring import KEYWORDS, Ranges, line_set, mean, prf, to_ranges
 t = time.perf_counter()
 r = analyze_path(Path({path!r}))
