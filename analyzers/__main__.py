@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from analyzers.extraction import analyze_path
+from analyzers.llm.redact import redact_lines
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,6 +22,11 @@ def _parser() -> argparse.ArgumentParser:
     excerpt = sub.add_parser("excerpt", help="key lines, excerpt, category and fingerprint")
     excerpt.add_argument("files", nargs="+", type=Path, metavar="FILE", help="log (.gz ok)")
     excerpt.add_argument("--json", action="store_true", help="one JSON object per line")
+    excerpt.add_argument(
+        "--no-redact",
+        action="store_true",
+        help="print key-line text as it is (by default secrets are replaced by markers)",
+    )
     return parser
 
 
@@ -41,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         for r in report.key_lines:
             print(f"  key lines {r.start}-{r.end}")
         print("  excerpt " + ", ".join(f"{r.start}-{r.end}" for r in report.excerpt))
-        for text in report.found.texts[:20]:
+        texts = list(report.found.texts[:20])
+        for text in texts if args.no_redact else redact_lines(texts):
             print(f"  | {text}")
     return status
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
+import string
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +63,18 @@ def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
     run = _run("excerpt", "--json", str(tmp_path / "nope.log"))
     assert run.returncode == 1
     assert "check the path" in run.stderr
+
+
+def test_key_line_text_is_redacted_unless_asked(tmp_path: Path) -> None:
+    token = "ghp_" + "".join(
+        random.Random(3).choice(string.ascii_letters + "0123456789") for _ in range(36)
+    )
+    path = tmp_path / "cloudbuild.log"
+    path.write_text(
+        f"Step #0: error: the registry refused {token}\n"
+        'ERROR: build step 0 "gcr.io/cloud-builders/docker" failed: step exited with non-zero '
+        "status: 1\n"
+    )
+    shown = _run("excerpt", str(path)).stdout
+    assert "the registry refused [REDACTED:github-token]" in shown and token not in shown
+    assert token in _run("excerpt", "--no-redact", str(path)).stdout
