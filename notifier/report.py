@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analyzers.base import Finding, JSONValue, LineRange, merge_ranges
+from analyzers.keylines import INTERNAL_KEYS
 from analyzers.llm.redact import Redactor
 from analyzers.noise import strip_ansi
 from notifier.build import BuildEvent
 from notifier.buildlog import BuildLog, LogCut, LogLine
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: findings carry no analyzer-internal data (key lines' log text)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MAX_EXCERPT_LINES = 150
 
@@ -168,7 +169,7 @@ class Report:
                     "kind": f.kind,
                     "summary": f.summary,
                     "lines": [[r.start, r.end] for r in f.lines],
-                    "data": dict(f.data),
+                    "data": {k: v for k, v in f.data.items() if k not in INTERNAL_KEYS},
                 }
                 for f in self.findings
             ],

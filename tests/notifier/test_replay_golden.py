@@ -67,3 +67,13 @@ def test_text_report_for_the_default_fixture() -> None:
     assert result.returncode == 0, result.stderr
     assert "failing step" in result.stdout
     assert "unit-tests" in result.stdout
+
+
+def test_json_report_carries_no_analyzer_internal_data() -> None:
+    """The JSON report goes to Pub/Sub, webhooks and Cloud Logging: it holds what it shows
+    (key lines and excerpt), never the log text analyzers pass each other."""
+    result = replay(str(FIXTURES / "npm-error"), "--format", "json")
+    report = json.loads(result.stdout)
+    for finding in report["findings"]:
+        assert not {"texts", "tail_texts", "candidates", "section"} & set(finding["data"])
+    assert report["excerpt"] and report["key_lines"]

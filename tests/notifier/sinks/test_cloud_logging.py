@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from notifier.report import SCHEMA_VERSION
 from notifier.settings import Settings
 from notifier.sinks import SINKS
 from notifier.sinks.base import SinkRejected, SinkUnavailable
@@ -44,7 +45,7 @@ def test_one_structured_entry(fake_logging_writer: FakeLoggingWriter) -> None:
     if report.fingerprint:
         assert labels["fingerprint"] == report.fingerprint
     payload = entry["jsonPayload"]
-    assert payload["schema_version"] == "1"
+    assert payload["schema_version"] == SCHEMA_VERSION
     assert payload["message"] == report.title
     assert payload["build"]["id"] == report.build.id
     assert all(e["key"] for e in payload["excerpt"])
