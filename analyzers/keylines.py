@@ -422,11 +422,6 @@ def _from_data(finding: Finding) -> KeyLines | None:
     )
 
 
-# What `_to_data` stores for later analyzers only: the log text behind the key lines and the
-# failing section. It stays inside the process; the public report leaves it out.
-INTERNAL_KEYS = frozenset({"texts", "section", "candidates", "tail_texts", "last_line"})
-
-
 def _to_data(found: KeyLines) -> dict[str, JSONValue]:
     def pairs(ranges: Sequence[LineRange]) -> list[JSONValue]:
         return [[r.start, r.end] for r in ranges]

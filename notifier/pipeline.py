@@ -23,7 +23,7 @@ from notifier.history import FailureHistory, fallback_fingerprint
 from notifier.jsonlog import log
 from notifier.logsources import LOG_SOURCES, LogNotFound, LogSource, LogUnavailable, source_names
 from notifier.plugins import resolve
-from notifier.report import Report, StageError, excerpt_lines, redact_findings
+from notifier.report import Report, StageError, excerpt_lines, redact_report
 from notifier.settings import Settings
 from notifier.sinks import ENTRY_POINT_GROUP as SINK_GROUP
 from notifier.sinks import SINKS, Sink
@@ -104,7 +104,7 @@ class Notifier:
             excerpt = excerpt_lines(buildlog, findings, self.redactor)
             report = Report(
                 build=build,
-                findings=tuple(redact_findings(findings, self.redactor)),
+                findings=tuple(findings),
                 excerpt=excerpt,
                 errors=tuple(log_errors + analyzer_errors),
                 log_source=buildlog.source,
@@ -113,7 +113,8 @@ class Notifier:
             )
             fingerprint = report.fingerprint or fallback_fingerprint(findings, excerpt)
             report = dataclasses.replace(
-                report, history=self.history.record_failure(build, fingerprint)
+                redact_report(report, self.redactor),
+                history=self.history.record_failure(build, fingerprint),
             )
         except BaseException:
             self._release(event_key, claimed)

@@ -9,13 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analyzers.base import Finding, JSONValue, LineRange, merge_ranges
-from analyzers.keylines import INTERNAL_KEYS
 from analyzers.llm.redact import Redactor
 from analyzers.noise import strip_ansi
 from notifier.build import BuildEvent
 from notifier.buildlog import BuildLog, LogCut, LogLine
+from notifier.public_report import public_report
 
-SCHEMA_VERSION = "2"  # 2: findings carry no analyzer-internal data (key lines' log text)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MAX_EXCERPT_LINES = 150
 
@@ -119,80 +118,8 @@ class Report:
         return ""
 
     def to_json(self) -> dict[str, Any]:
-        """The versioned JSON report (what the webhook and Pub/Sub sinks publish)."""
-        b = self.build
-        step = self.finding("failing_step")
-        history = self.history
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "fixed_failure": self.fixed_failure,
-            "history": None
-            if history is None
-            else {
-                "fingerprint": history.fingerprint,
-                "count": history.count,
-                "count_7d": history.count_7d,
-                "first_build": history.first_build,
-                "first_seen": history.first_seen,
-                "flaky": history.flaky,
-                "summary": history.summary,
-            },
-            "build": {
-                "id": b.id,
-                "project_id": b.project_id,
-                "status": b.status,
-                "status_detail": b.status_detail,
-                "failure_type": b.failure_type,
-                "failure_detail": b.failure_detail,
-                "trigger_name": b.trigger_name,
-                "trigger_id": b.trigger_id,
-                "repo": b.repo_full_name or b.repo_name,
-                "branch": b.branch,
-                "tag": b.tag,
-                "commit": b.commit_sha,
-                "pr_number": b.pr_number,
-                "log_url": b.log_url,
-                "commit_url": self.commit_url,
-                "create_time": b.create_time.isoformat() if b.create_time else None,
-                "finish_time": b.finish_time.isoformat() if b.finish_time else None,
-                "duration_s": b.duration_s,
-            },
-            "title": self.title,
-            "failing_step": None if step is None else {"summary": step.summary, **step.data},
-            "category": self.category,
-            "fingerprint": self.fingerprint,
-            "key_lines": [[r.start, r.end] for r in self.key_ranges],
-            "findings": [
-                {
-                    "analyzer": f.analyzer,
-                    "kind": f.kind,
-                    "summary": f.summary,
-                    "lines": [[r.start, r.end] for r in f.lines],
-                    "data": {k: v for k, v in f.data.items() if k not in INTERNAL_KEYS},
-                }
-                for f in self.findings
-            ],
-            "excerpt": [
-                {"line": e.number, "text": e.text, "step": e.step, "key": e.key}
-                for e in self.excerpt
-            ],
-            "log": {
-                "source": self.log_source,
-                "lines": self.log_lines,
-                "cut": None
-                if self.log_cut is None
-                else {
-                    "first_line": self.log_cut.first,
-                    "last_line": self.log_cut.last,
-                    "bytes": self.log_cut.bytes,
-                },
-            },
-            "errors": [
-                {"stage": e.stage, "name": e.name, "message": e.message} for e in self.errors
-            ],
-            "notes": list(self.notes),
-        }
+        """The versioned public JSON report (`docs/report.schema.json`)."""
+        return public_report(self).model_dump(mode="json")
 
 
 def excerpt_lines(
@@ -224,8 +151,9 @@ def display_text(text: str) -> str:
     return _CONTROL.sub("", strip_ansi(text))
 
 
-def redact_findings(findings: Sequence[Finding], redactor: Redactor) -> list[Finding]:
-    """Findings as reports carry them: every text they quote from the log redacted."""
+def redact_report(report: Report, redactor: Redactor) -> Report:
+    """The report as every renderer and sink gets it: each text it carries redacted (the
+    excerpt is redacted as it is cut, in `excerpt_lines`)."""
 
     def clean(value: JSONValue) -> JSONValue:
         if isinstance(value, str):
@@ -236,31 +164,21 @@ def redact_findings(findings: Sequence[Finding], redactor: Redactor) -> list[Fin
             return {k: clean(v) for k, v in value.items()}
         return value
 
-    return [
+    b = report.build
+    build = dataclasses.replace(
+        b,
+        status_detail=redactor.redact(b.status_detail),
+        failure_detail=redactor.redact(b.failure_detail),
+        substitutions={k: redactor.redact(v) for k, v in b.substitutions.items()},
+    )
+    findings = tuple(
         dataclasses.replace(
             f, summary=redactor.redact(f.summary), data={k: clean(v) for k, v in f.data.items()}
         )
-        for f in findings
-    ]
-
-
-def essentials(report: dict[str, Any] | None) -> dict[str, Any]:
-    """What a golden file pins down from a JSON report, stable across cosmetic changes."""
-    if report is None:
-        return {"reported": False}
-    step = report.get("failing_step") or {}
-    excerpt = [line["line"] for line in report.get("excerpt", [])]
-    return {
-        "reported": True,
-        "build_id": report["build"]["id"],
-        "status": report["build"]["status"],
-        "title": report["title"],
-        "failing_step": {
-            k: step.get(k) for k in ("step_index", "step_id", "exit_code", "summary") if k in step
-        },
-        "category": report.get("category", ""),
-        "key_lines": report.get("key_lines", []),
-        "excerpt_span": [excerpt[0], excerpt[-1]] if excerpt else [],
-        "log_lines": report["log"]["lines"],
-        "errors": [f"{e['stage']}:{e['name']}" for e in report.get("errors", [])],
-    }
+        for f in report.findings
+    )
+    errors = tuple(
+        dataclasses.replace(e, message=redactor.redact(e.message)) for e in report.errors
+    )
+    notes = tuple(redactor.redact(n) for n in report.notes)
+    return dataclasses.replace(report, build=build, findings=findings, errors=errors, notes=notes)

@@ -26,7 +26,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings
 
 from notifier.errors import ConfigError
-from notifier.report import SCHEMA_VERSION, Report
+from notifier.public_report import SCHEMA_VERSION
+from notifier.report import Report
 from notifier.sinks._config import SINK_SETTINGS, http_url, required, secret
 from notifier.sinks._http import HttpPoster, HttpSettings
 

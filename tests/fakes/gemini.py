@@ -144,16 +144,6 @@ class FakeGemini(RecordingServer):
     def bodies(self) -> list[dict[str, Any]]:
         return [json.loads(r.body) for r in self.calls()]
 
-    def received(self) -> bytes:
-        """Every byte the server received: paths, headers and bodies."""
-        out = bytearray()
-        for r in self.requests:
-            out += f"{r.method} {r.path} {r.query}\n".encode()
-            for key, value in r.headers.items():
-                out += f"{key}: {value}\n".encode()
-            out += r.body + b"\n"
-        return bytes(out)
-
     def start(self) -> FakeGemini:
         super().start()
         return self

@@ -92,6 +92,16 @@ class RecordingServer:
         """Whether an injected fault may answer this request."""
         return True
 
+    def received(self) -> bytes:
+        """Every byte the server received: paths, headers and bodies."""
+        out = bytearray()
+        for r in self.requests:
+            out += f"{r.method} {r.path} {r.query}\n".encode()
+            for key, value in r.headers.items():
+                out += f"{key}: {value}\n".encode()
+            out += r.body + b"\n"
+        return bytes(out)
+
     def start(self) -> RecordingServer:
         self._thread.start()
         return self

@@ -7,9 +7,31 @@ import os
 from pathlib import Path
 from typing import Any
 
-from notifier.report import essentials
-
 REGENERATE = os.environ.get("BUILDLENS_REGENERATE") == "1"
+
+
+def essentials(report: dict[str, Any] | None) -> dict[str, Any]:
+    """What a golden file pins down from a JSON report, stable across cosmetic changes."""
+    if report is None:
+        return {"reported": False}
+    step = report.get("failing_step") or {}
+    excerpt = [line["line"] for line in report.get("excerpt", [])]
+    return {
+        "reported": True,
+        "build_id": report["build"]["id"],
+        "status": report["build"]["status"],
+        "title": report["title"],
+        "failing_step": {
+            k: step[k]
+            for k in ("step_index", "step_id", "exit_code", "summary")
+            if step.get(k) not in (None, "")
+        },
+        "category": report.get("category", ""),
+        "key_lines": report.get("key_lines", []),
+        "excerpt_span": [excerpt[0], excerpt[-1]] if excerpt else [],
+        "log_lines": report["log"]["lines"],
+        "errors": [f"{e['stage']}:{e['name']}" for e in report.get("errors", [])],
+    }
 
 
 def check_golden(case_dir: Path, report: dict[str, Any] | None) -> None:

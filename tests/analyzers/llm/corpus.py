@@ -9,7 +9,11 @@ from __future__ import annotations
 import base64
 import json
 import random
+import shutil
 import string
+from pathlib import Path
+
+from tests.conftest import FIXTURES
 
 ALNUM = string.ascii_letters + string.digits
 UPPER_DIGITS = string.ascii_uppercase + string.digits
@@ -134,6 +138,54 @@ def planted_lines(seed: int = 7) -> tuple[list[str], list[str]]:
     plant(ya29, f"gcloud auth print-access-token -> {ya29}")
     custom = "ACME-INTERNAL-" + r(string.digits, 8)
     plant(custom, f"license {custom} accepted")
+    # The contexts a value can hide in (issue: context-invariant redaction).
+    env_token = r(ALNUM, 26)
+    plant(env_token, f"env: DEPLOY_TOKEN={env_token}")
+    flag_key = r(ALNUM, 30)
+    plant(flag_key, f"Running: gcloud alpha deploy --api-key={flag_key} --region=us-central1")
+    set_env = r(ALNUM, 22)
+    plant(
+        set_env,
+        "gcloud run deploy payments --set-env-vars="
+        f"LOG_LEVEL=debug,STRIPE_WEBHOOK_SECRET={set_env},REGION=us",
+    )
+    api_header = r(HEX, 40)
+    plant(api_header, f"curl -sS -H 'X-Api-Key: {api_header}' https://status.acme.dev/ping")
+    login_pw = r(ALNUM, 16)
+    plant(login_pw, f"docker login -u ci-bot -p {login_pw} registry.acme.dev")
+    bare_hex = r(HEX, 48)
+    plant(bare_hex, f"requesting artifact with token={bare_hex}")
+    # Provider formats (analyzers/llm/secret_formats.toml).
+    openai = "sk-proj-" + r(URLSAFE, 24) + "T3BlbkFJ" + r(URLSAFE, 24)
+    plant(openai, f"openai.AuthenticationError: Incorrect API key provided: {openai}")
+    anthropic = "sk-ant-api03-" + r(URLSAFE, 93) + "AA"
+    plant(anthropic, f'ANTHROPIC_API_KEY="{anthropic}"')
+    hf = "hf_" + r(string.ascii_letters, 34)
+    plant(hf, f"huggingface-cli login --token {hf}")
+    pypi = "pypi-AgEIcHlwaS5vcmc" + r(URLSAFE, 60)
+    plant(pypi, f"twine upload -u __token__ -p {pypi} dist/*")
+    sendgrid = "SG." + r(URLSAFE, 22) + "." + r(URLSAFE, 43)
+    plant(sendgrid, f"sendgrid client configured ({sendgrid})")
+    twilio = "SK" + r(HEX, 32)
+    plant(twilio, f"twilio api:core:keys:fetch --sid {twilio}")
+    mailgun = "key-" + r(ALNUM, 32)
+    plant(mailgun, f"mailgun: using {mailgun} for domain mg.acme.dev")
+    shopify = "shpat_" + r(HEX, 32)
+    plant(shopify, f"X-Shopify-Access-Token: {shopify}")
+    azure = r(B64, 86) + "=="
+    plant(
+        azure,
+        "AZURE_STORAGE_CONNECTION_STRING=DefaultEndpointsProtocol=https;AccountName=acmelogs;"
+        f"AccountKey={azure};EndpointSuffix=core.windows.net",
+    )
+    discord = f"https://discord.com/api/webhooks/{r(string.digits, 18)}/{r(URLSAFE, 68)}"
+    plant(discord, f"notify: POST {discord} -> 204")
+    docker_auth = base64.b64encode(f"_json_key:{r(ALNUM, 20)}".encode()).decode()
+    plant(docker_auth, f'{{"auths": {{"us-docker.pkg.dev": {{"auth": "{docker_auth}"}}}}}}')
+    mongo_pw = r(ALNUM, 15)
+    plant(mongo_pw, f"MONGO_URL=mongodb+srv://app:{mongo_pw}@cluster0.abcde.mongodb.net/prod")
+    gldt = "gldt-" + r(URLSAFE, 20)
+    plant(gldt, f"git clone https://gitlab+deploy-token:{gldt}@gitlab.com/acme/infra.git")
     return lines, secrets
 
 
@@ -166,3 +218,20 @@ def ordinary_lines() -> list[str]:
         '  File "/usr/lib/python3.11/site-packages/requests/adapters.py", line 486, in send',
         'ERROR: build step 1 "python:3.11-slim" failed: step exited with non-zero status: 1',
     ]
+
+
+CASE = "pytest-failure"
+STEP = 'Step #1 - "unit-tests": '
+
+
+def planted_build(tmp_path: Path) -> tuple[Path, list[str], list[str]]:
+    """The pytest-failure fixture with the corpus printed by the failing step."""
+    lines, secrets = planted_lines()
+    folder = tmp_path / "planted"
+    folder.mkdir()
+    shutil.copy(FIXTURES / CASE / "build.json", folder / "build.json")
+    log = (FIXTURES / CASE / "log.txt").read_text().splitlines()
+    at = max(i for i, line in enumerate(log) if line.startswith(STEP))
+    extra = [STEP + line for line in lines + ordinary_lines()]
+    (folder / "log.txt").write_text("\n".join(log[:at] + extra + log[at:]) + "\n")
+    return folder, lines, secrets

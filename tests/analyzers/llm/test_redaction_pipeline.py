@@ -8,7 +8,6 @@ JSON and Markdown reports to a local recording server.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,13 +21,9 @@ from notifier.pipeline import Notifier
 from notifier.render.markdown import render_markdown
 from notifier.report import Report
 from notifier.settings import Settings
-from tests.analyzers.llm.corpus import CUSTOM_PATTERN, ordinary_lines, planted_lines
-from tests.conftest import FIXTURES
+from tests.analyzers.llm.corpus import CUSTOM_PATTERN, ordinary_lines, planted_build
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.http import RecordingServer, Request, Response
-
-CASE = "pytest-failure"
-STEP = 'Step #1 - "unit-tests": '
 
 
 class Receiver(RecordingServer):
@@ -62,19 +57,6 @@ def receiver() -> Iterator[Receiver]:
     server.start()
     yield server
     server.stop()
-
-
-def planted_build(tmp_path: Path) -> tuple[Path, list[str], list[str]]:
-    """The pytest-failure fixture with the corpus printed by the failing step."""
-    lines, secrets = planted_lines()
-    folder = tmp_path / "planted"
-    folder.mkdir()
-    shutil.copy(FIXTURES / CASE / "build.json", folder / "build.json")
-    log = (FIXTURES / CASE / "log.txt").read_text().splitlines()
-    at = max(i for i, line in enumerate(log) if line.startswith(STEP))
-    extra = [STEP + line for line in lines + ordinary_lines()]
-    (folder / "log.txt").write_text("\n".join(log[:at] + extra + log[at:]) + "\n")
-    return folder, lines, secrets
 
 
 def run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifier.report import SCHEMA_VERSION
+from notifier.public_report import SCHEMA_VERSION
 from notifier.settings import Settings
 from notifier.sinks import SINKS
 from notifier.sinks.base import SinkRejected, SinkUnavailable

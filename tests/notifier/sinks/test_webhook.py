@@ -9,7 +9,7 @@ import json
 import pytest
 
 from notifier.errors import ConfigError
-from notifier.report import SCHEMA_VERSION
+from notifier.public_report import SCHEMA_VERSION
 from notifier.settings import Settings
 from notifier.sinks import SINKS
 from notifier.sinks.base import SinkRejected
