@@ -19,6 +19,7 @@ from analyzers.blocks import absorb_neighbours, expand, last_output, runner_ups
 from analyzers.loglines import (
     BUILD_STEP_ERROR,
     SECTION_START,
+    STARTED,
     TERMINAL,
     Line,
 )
@@ -181,17 +182,36 @@ def find_key_lines(
         apart = [r for r in runners if r.end < early.start or r.start > early.end]
         runners = [early, *apart][: len(runners) or 1]
     if step is None:
-        step = lines[lo].step
+        step = lines[lo].step if lines[lo].step is not None else _last_started(lines, hi)
     return KeyLines(tuple(key), texts, sect_range, last, tuple(runners), tail, step)
 
 
 def _stated_step(lines: list[Line]) -> int | None:
-    """The step Cloud Build says failed (`ERROR: build step N ... failed`), if it says."""
+    """The step Cloud Build says failed (`ERROR: build step N ... failed`), if it says.
+    Copied logs are often indented, so the line is read without its indent."""
     for line in lines:
-        if line.step is None and line.text.startswith("ERROR: build step "):
-            match = BUILD_STEP_ERROR.match(line.text)
+        text = line.text.lstrip()
+        if line.step is None and text.startswith("ERROR: build step "):
+            match = BUILD_STEP_ERROR.match(text)
             if match:
                 return int(match.group(1))
+    return None
+
+
+def _last_started(lines: list[Line], upto: int) -> int | None:
+    """The last step that started before line index `upto`: Cloud Build runs steps in order
+    and stops at the first failure, so a cause printed outside any step (gcloud's own error
+    after the build) belongs to it. None when the log shows no steps, or when the steps had
+    all passed (the error follows the `PUSH` of the images)."""
+    for line in reversed(lines[: upto + 1]):
+        if line.step is not None:
+            return line.step
+        text = line.text.strip()
+        if text == "PUSH":
+            return None
+        match = STARTED.match(text)
+        if match:
+            return int(match.group(1))
     return None
 
 

@@ -15,6 +15,7 @@ TERMINAL = re.compile(
 )
 # Cloud Build's own line naming the step that failed, e.g.
 # ERROR: build step 1 "python:3.12" failed: step exited with non-zero status: 2
+STARTED = re.compile(r"^Starting Step #(\d+)")
 BUILD_STEP_ERROR = re.compile(r'^ERROR: build step (\d+) "([^"]{0,500})" failed: ?(.{0,2000})$')
 SECTION_START = re.compile(r"^(?:\$ |##\[group\]Run |::group::Run |\[Pipeline\] (?:sh|bat)\b)")
 TAG = re.compile(r"^(?:\[[A-Za-z]{2,8}\]|npm ERR!|npm error|ERR!|=(?=\s)|E(?=\s{2}|$))")

@@ -10,8 +10,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from analyzers.extraction import analyze_chunks
 from bench import cloudbuild
+from tests.analyzers.helpers import analyze_text
 from tests.procs import ROOT
 
 CASES = cloudbuild.load_cases()
@@ -69,6 +72,37 @@ def test_analysis_runs_on_every_case_and_names_the_step() -> None:
         stated = re.search(rb'^ERROR: build step (\d+) "', case.log, re.M)
         if stated:  # Cloud Build said which step failed: the log alone gives the same answer
             assert report.failing_step == int(stated[1]), case.id
+
+
+def test_an_indented_copy_names_the_same_step() -> None:
+    """Logs pasted into notes and threads are often indented as a block."""
+    for case in CASES:
+        if re.search(rb'^ERROR: build step (\d+) "', case.log, re.M):
+            indented = b"".join(b"    " + line for line in case.log.splitlines(keepends=True))
+            assert (
+                analyze_chunks([indented]).failing_step == analyze_chunks([case.log]).failing_step
+            )
+
+
+STEPS_THEN = """starting build "0c1d"
+Starting Step #0 - "build"
+Step #0 - "build": Successfully built 3f9a2b1c4d5e
+Finished Step #0 - "build"
+Starting Step #1 - "deploy"
+Finished Step #1 - "deploy"
+{after}
+ERROR: (gcloud.run.deploy) PERMISSION_DENIED: Permission 'run.services.get' denied on resource
+"""
+
+
+@pytest.mark.parametrize(("after", "step"), [("ERROR", 1), ("PUSH", None)])
+def test_a_cause_printed_after_the_steps_belongs_to_the_last_started_one(
+    after: str, step: int | None
+) -> None:
+    """Cloud Build stops at the first failed step, so an error printed outside any step
+    belongs to the last one that started, unless the steps had all passed (PUSH)."""
+    report = analyze_text(STEPS_THEN.format(after=after))
+    assert report.key_lines and report.failing_step == step
 
 
 def test_a_rewritten_log_keeps_its_fingerprint() -> None:
