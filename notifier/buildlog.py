@@ -1,6 +1,6 @@
 """A build's log as numbered lines, each tagged with the build step it belongs to.
 
-Numbering rule (DESIGN.md section 3): decode as UTF-8 with replacement; a line ends at
+Numbering rule (docs/ARCHITECTURE.md section 3): decode as UTF-8 with replacement; a line ends at
 `\\n`, `\\r\\n` or a lone `\\r`; lines are numbered from 1. Every line keeps its original
 number, also when the middle of an over-long log is cut.
 """

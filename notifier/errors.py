@@ -1,4 +1,4 @@
-"""The two kinds of failure the trigger distinguishes (DESIGN.md section 2)."""
+"""The two kinds of failure the trigger distinguishes (docs/ARCHITECTURE.md section 2)."""
 
 from __future__ import annotations
 

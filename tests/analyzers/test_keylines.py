@@ -77,7 +77,7 @@ SHAPES = {
 
 
 def _texts(text: str, wanted: set[int]) -> list[str]:
-    lines = [line.decode() for line in split_lines(text.encode())]  # DESIGN.md's numbering
+    lines = [line.decode() for line in split_lines(text.encode())]  # docs/ARCHITECTURE.md section 3
     return [lines[n - 1] for n in sorted(wanted)]
 
 

@@ -111,7 +111,7 @@ def free_port() -> int:
 
 
 def cpu_env(workdir: Path, model_dir: Path, vllm_python: Path, **extra: str) -> dict[str, str]:
-    """Environment for entrypoint.sh on a CPU-only machine (see DESIGN.md section 4)."""
+    """Environment for entrypoint.sh on a CPU-only machine (docs/ARCHITECTURE.md section 7)."""
     (workdir / "tmp").mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
