@@ -6,7 +6,8 @@ kept whole. Older text is searched block by block for error vocabulary with `byt
 strongest hits are kept as small segments, at most `max_early` of them. Templates of hit
 lines are counted so that noise repeated thousands of times can be weighted down.
 
-Line numbering follows docs/ARCHITECTURE.md section 3: a line ends at `\\n`, `\\r\\n` or a lone `\\r`.
+Line numbering follows docs/ARCHITECTURE.md section 3: a line ends at `\\n`, `\\r\\n`
+or a lone `\\r`.
 """
 
 from __future__ import annotations
