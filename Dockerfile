@@ -27,6 +27,7 @@ RUN useradd --uid 10001 --create-home --home-dir /home/app --shell /usr/sbin/nol
 # --without-pip + pip --python: works even where the base lacks ensurepip (python3-venv).
 COPY pyproject.toml README.md ./
 COPY service/ service/
+COPY buildlens_core/ buildlens_core/
 RUN python3 -m venv --without-pip /opt/gateway \
     && python3 -m pip --python /opt/gateway/bin/python install ".[service]"
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from analyzers.extraction import analyze_path
-from analyzers.llm.redact import redact_lines
+from buildlens_core.redact import redact_lines
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
-from notifier.build import BuildEvent
-from notifier.buildlog import BuildLog
+from buildlens_core.build import BuildEvent
+from buildlens_core.buildlog import BuildLog
 
 if TYPE_CHECKING:
+    from buildlens_core.state import StateStore
     from notifier.settings import Settings
-    from notifier.state.base import StateStore
 
 JSONScalar: TypeAlias = str | int | float | bool | None
 JSONValue: TypeAlias = JSONScalar | list["JSONValue"] | dict[str, "JSONValue"]
@@ -82,6 +82,13 @@ class AnalysisContext:
 
     def first(self, kind: str) -> Finding | None:
         return next((f for f in self.findings if f.kind == kind), None)
+
+    @property
+    def failing_step_index(self) -> int | None:
+        """The 0-based index of the failed step, as the failing_step analyzer found it."""
+        failing = self.first("failing_step")
+        step = failing.data.get("step_index") if failing else None
+        return step if isinstance(step, int) and not isinstance(step, bool) else None
 
 
 class Analyzer(Protocol):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from analyzers.base import AnalysisContext, Finding, JSONValue, LineRange
 from analyzers.loglines import BUILD_STEP_ERROR
-from notifier.build import Step
+from buildlens_core.build import Step
 
 if TYPE_CHECKING:
     from notifier.settings import Settings

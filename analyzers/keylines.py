@@ -23,7 +23,6 @@ from analyzers.loglines import (
     TERMINAL,
     Line,
 )
-from analyzers.noise import clean
 from analyzers.reports import (
     mark_npm_lifecycle,
     report,
@@ -52,7 +51,8 @@ from analyzers.vocabulary import (
     WEAK_SECTION,
 )
 from analyzers.wrappers import INSTRUCTION, REPEAT, WRAPPER
-from notifier.buildlog import parse_step_prefix
+from buildlens_core.buildlog import parse_step_prefix
+from buildlens_core.noise import clean
 
 if TYPE_CHECKING:
     from notifier.settings import Settings
@@ -396,12 +396,6 @@ def segments_from_context(ctx: AnalysisContext) -> list[Segment]:
     return segments
 
 
-def failing_step_index(ctx: AnalysisContext) -> int | None:
-    failing = ctx.first("failing_step")
-    step = failing.data.get("step_index") if failing else None
-    return step if isinstance(step, int) else None
-
-
 def key_lines_for(ctx: AnalysisContext) -> KeyLines:
     """The key lines found by an earlier `key_lines` analyzer, or found now."""
     finding = ctx.first("key_lines")
@@ -409,7 +403,7 @@ def key_lines_for(ctx: AnalysisContext) -> KeyLines:
         restored = _from_data(finding)
         if restored is not None:
             return restored
-    return find_key_lines(segments_from_context(ctx), failing_step=failing_step_index(ctx))
+    return find_key_lines(segments_from_context(ctx), failing_step=ctx.failing_step_index)
 
 
 def _ranges(value: object) -> tuple[LineRange, ...]:
@@ -459,7 +453,7 @@ class KeyLinesAnalyzer:
     name = "key_lines"
 
     def analyze(self, ctx: AnalysisContext) -> list[Finding]:
-        found = find_key_lines(segments_from_context(ctx), failing_step=failing_step_index(ctx))
+        found = find_key_lines(segments_from_context(ctx), failing_step=ctx.failing_step_index)
         if not found.ranges:
             return []
         first = found.texts[0] if found.texts else ""

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from analyzers.keylines import Segment
-from analyzers.noise import clean
 from analyzers.scoring import line_score
+from buildlens_core.noise import clean
 
 # Lower-case byte literals; a line holding none of them is never a candidate.
 _LITERALS = tuple(

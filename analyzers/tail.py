@@ -17,10 +17,9 @@ class TailAnalyzer:
         self._lines = lines
 
     def analyze(self, ctx: AnalysisContext) -> list[Finding]:
-        failing = ctx.first("failing_step")
-        step = failing.data.get("step_index") if failing else None
+        step = ctx.failing_step_index
         candidates = ctx.log.lines
-        if isinstance(step, int):
+        if step is not None:
             candidates = ctx.log.step_lines(step) or candidates
         chosen = [line.number for line in candidates[-self._lines :]]
         if not chosen:

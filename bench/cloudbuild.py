@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analyzers.classify import CATEGORIES, UNCLASSIFIED
 from analyzers.extraction import LogReport, analyze_chunks
 from bench._scoring import KEYWORDS, Ranges, line_set, mean, prf, to_ranges
-from notifier.buildlog import split_lines
+from buildlens_core.buildlog import split_lines
 
 DATA = Path(__file__).resolve().parent / "data" / "cloudbuild"
 CASES = DATA / "cases"

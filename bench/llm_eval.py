@@ -29,7 +29,7 @@ from analyzers import ANALYZERS
 from analyzers.base import AnalysisContext
 from analyzers.llm.errors import LLMError
 from analyzers.llm.explainer import Explainer
-from notifier.build import decode_build
+from buildlens_core.build import decode_build
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.settings import Settings
 

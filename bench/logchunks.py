@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analyzers.excerpt import MAX_LINES as EXCERPT_CAP
 from analyzers.extraction import analyze_path
 from bench._scoring import KEYWORDS, Ranges, line_set, mean, prf, to_ranges
-from notifier.buildlog import split_lines
+from buildlens_core.buildlog import split_lines
 
 
 @dataclass(frozen=True, slots=True)

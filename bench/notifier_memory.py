@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PIPELINE = """
 import json, resource, sys, time
-from notifier.build import decode_build
+from buildlens_core.build import decode_build
 from notifier.pipeline import Notifier
 from notifier.settings import Settings
 from notifier.sinks.stdout import StdoutSink

@@ -24,9 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analyzers.extraction import analyze_chunks
-from analyzers.llm.redact import Redactor
 from bench.cloudbuild import load_cases
-from notifier.buildlog import split_lines
+from buildlens_core.buildlog import split_lines
+from buildlens_core.redact import Redactor
 from tests.analyzers.llm.corpus import CUSTOM_PATTERN, ordinary_lines, planted_lines
 
 REPEAT = 50

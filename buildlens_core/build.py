@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from notifier.errors import PermanentError
+from buildlens_core.errors import PermanentError
 
 TERMINAL_STATUSES = frozenset(
     {"SUCCESS", "FAILURE", "INTERNAL_ERROR", "TIMEOUT", "CANCELLED", "EXPIRED"}

@@ -201,7 +201,7 @@ def _keep_entropy(match: re.Match[str]) -> bool:
 def load_formats(text: str | None = None) -> tuple[Rule, ...]:
     """Provider credential formats from `secret_formats.toml` (each with its source)."""
     if text is None:
-        text = resources.files("analyzers.llm").joinpath("secret_formats.toml").read_text("utf-8")
+        text = resources.files("buildlens_core").joinpath("secret_formats.toml").read_text("utf-8")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

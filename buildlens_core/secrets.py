@@ -10,7 +10,7 @@ import os
 import threading
 from typing import Any
 
-from notifier.errors import ConfigError
+from buildlens_core.errors import ConfigError
 
 PREFIX = "sm://"
 _cache: dict[str, str] = {}

@@ -1,8 +1,8 @@
 """buildlens notifier: Cloud Build failure -> log -> analyzers -> report -> sinks."""
 
-from notifier.build import BuildEvent, Step, decode_build
-from notifier.buildlog import BuildLog, LogCut, LogLine
-from notifier.errors import ConfigError, PermanentError, TransientError
+from buildlens_core.build import BuildEvent, Step, decode_build
+from buildlens_core.buildlog import BuildLog, LogCut, LogLine
+from buildlens_core.errors import ConfigError, PermanentError, TransientError
 
 __all__ = [
     "BuildEvent",

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from notifier.errors import ConfigError, PermanentError, TransientError
+from buildlens_core.config import REPO_ROOT
+from buildlens_core.errors import ConfigError, PermanentError, TransientError
 from notifier.render import RENDERERS
-from notifier.settings import REPO_ROOT, Settings
+from notifier.settings import Settings
 
 DEFAULT_FIXTURE = REPO_ROOT / "fixtures" / "builds" / "pytest-failure"
 
@@ -59,7 +60,7 @@ def collect_cases(paths: Sequence[str]) -> list[Case]:
 def replay(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from notifier.build import decode_build
+    from buildlens_core.build import decode_build
     from notifier.logsources.fixture import FixtureLogSource
     from notifier.pipeline import Notifier
     from notifier.sinks.stdout import StdoutSink

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifier.build import BuildDecodeError, BuildEvent, decode_build
-from notifier.errors import PermanentError
+from buildlens_core.build import BuildDecodeError, BuildEvent, decode_build
+from buildlens_core.errors import PermanentError
 from notifier.unicode import scrub
 
 PUBLISHED_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from notifier.build import BuildEvent
-from notifier.errors import ConfigError
+from buildlens_core.build import BuildEvent
+from buildlens_core.errors import ConfigError
 from notifier.settings import Settings
 
 

@@ -4,40 +4,32 @@ idempotent under redelivery (a build is counted once, however often it arrives).
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from analyzers.base import Finding
-from notifier.build import BuildEvent
+from analyzers.fingerprint import fingerprint
+from analyzers.scoring import line_score
+from buildlens_core.build import BuildEvent
+from buildlens_core.state import Doc, StateStore
 from notifier.report import ExcerptLine, History
-from notifier.state.base import Doc, StateStore
 
 _KEEP_SEEN = 200
 _KEEP_BUILDS = 20
 _KEEP_COMMITS = 50
-_ERROR_WORD = re.compile(r"error|fail|exception|fatal|denied|not found|timed? ?out", re.I)
-_MASKS = (
-    (re.compile(r"\b[0-9a-f]{7,64}\b", re.I), "<hex>"),
-    (re.compile(r"\d+(\.\d+)?"), "<n>"),
-    (re.compile(r"/tmp/[^\s:'\"]+"), "<tmp>"),  # noqa: S108 - masks, not a temp file
-)
 
 
 def fallback_fingerprint(findings: list[Finding], excerpt: tuple[ExcerptLine, ...]) -> str:
-    """The failing step plus its last error line, normalised: used when no analyzer
-    produced a `fingerprint` finding."""
+    """The failing step plus its last error line, masked like any fingerprint: used when no
+    analyzer produced a `fingerprint` finding."""
     step = next((f for f in findings if f.kind == "failing_step"), None)
     step_id = ""
     if step is not None:
         step_id = str(step.data.get("step_id") or step.data.get("step_index") or step.summary)
-    errors = [e.text for e in excerpt if _ERROR_WORD.search(e.text)]
+    errors = [e.text for e in excerpt if line_score(e.text) > 0]
     line = errors[-1] if errors else (excerpt[-1].text if excerpt else "")
-    for pattern, mask in _MASKS:
-        line = pattern.sub(mask, line)
-    return hashlib.sha256(f"{step_id}\n{line.strip()}".encode()).hexdigest()[:16]
+    return fingerprint([f"step {step_id}", line])[0]
 
 
 def lane_key(build: BuildEvent) -> str:

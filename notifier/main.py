@@ -14,9 +14,9 @@ if not __package__:  # loaded by file path (functions-framework --source notifie
 
 import functions_framework
 
-from notifier.errors import ConfigError, PermanentError, TransientError
+from buildlens_core.errors import ConfigError, PermanentError, TransientError
+from buildlens_core.jsonlog import log
 from notifier.event import message_from_event_data
-from notifier.jsonlog import log
 from notifier.pipeline import Notifier
 from notifier.settings import Settings
 

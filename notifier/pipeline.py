@@ -12,15 +12,15 @@ from typing import Literal
 from analyzers import ANALYZERS
 from analyzers import ENTRY_POINT_GROUP as ANALYZER_GROUP
 from analyzers.base import AnalysisContext, Analyzer, Finding
-from analyzers.llm.redact import Redactor
 from analyzers.llm.settings import LLMSettings, read_settings
-from notifier.build import TERMINAL_STATUSES, BuildEvent, parse_time
-from notifier.buildlog import BuildLog
-from notifier.errors import PermanentError, TransientError
+from buildlens_core.build import TERMINAL_STATUSES, BuildEvent, parse_time
+from buildlens_core.buildlog import BuildLog
+from buildlens_core.errors import PermanentError, TransientError
+from buildlens_core.jsonlog import log
+from buildlens_core.redact import Redactor
 from notifier.event import PubsubMessage, build_from_message
 from notifier.filter import BuildFilter
 from notifier.history import FailureHistory, fallback_fingerprint
-from notifier.jsonlog import log
 from notifier.logsources import LOG_SOURCES, LogNotFound, LogSource, LogUnavailable, source_names
 from notifier.plugins import resolve
 from notifier.report import Report, StageError, excerpt_lines, redact_report

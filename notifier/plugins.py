@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from importlib.metadata import entry_points
 from typing import TypeVar
 
-from notifier.errors import ConfigError
+from buildlens_core.errors import ConfigError
 
 T = TypeVar("T")
 

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analyzers.base import Finding, JSONValue, LineRange, merge_ranges
-from analyzers.llm.redact import Redactor
-from analyzers.noise import strip_ansi
-from notifier.build import BuildEvent
-from notifier.buildlog import BuildLog, LogCut, LogLine
+from analyzers.excerpt import MAX_LINES as MAX_EXCERPT_LINES
+from buildlens_core.build import BuildEvent
+from buildlens_core.buildlog import BuildLog, LogCut, LogLine
+from buildlens_core.noise import strip_ansi
+from buildlens_core.redact import Redactor
 from notifier.public_report import public_report
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-MAX_EXCERPT_LINES = 150
 
 
 @dataclass(frozen=True, slots=True)

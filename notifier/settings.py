@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_ENV = REPO_ROOT / "config.env"
+from buildlens_core.config import settings_config
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
@@ -17,11 +15,7 @@ CommaList = Annotated[tuple[str, ...], NoDecode]
 class Settings(BaseSettings):
     """Every setting of the notifier; the README lists them with their defaults."""
 
-    model_config = SettingsConfigDict(
-        env_file=CONFIG_ENV if CONFIG_ENV.exists() else None,
-        extra="ignore",
-        frozen=True,
-    )
+    model_config = settings_config()
 
     # Which builds are reported.
     report_statuses: CommaList = ("FAILURE", "TIMEOUT", "INTERNAL_ERROR")

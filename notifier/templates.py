@@ -46,8 +46,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from analyzers.base import Finding, LineRange
-from notifier.build import BuildEvent, Step
-from notifier.errors import ConfigError
+from buildlens_core.build import BuildEvent, Step
+from buildlens_core.errors import ConfigError
 from notifier.render._facts import facts
 from notifier.render.markdown import escape as markdown_escape
 from notifier.render.markdown import fence

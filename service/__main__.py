@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uvicorn
 
+from buildlens_core.jsonlog import configure_logging
+
 from .app import create_app
-from .jsonlog import configure_logging
 from .server import server_config
 from .settings import Settings
 

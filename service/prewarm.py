@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from .jsonlog import configure_logging
+from buildlens_core.jsonlog import configure_logging
 
 _log = logging.getLogger("service.prewarm")
 SIZES = (128, 256, 512, 1024, 2048)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from analyzers.llm.errors import LLMBadOutput, LLMError, LLMSkipped, LLMUnavailable
-from analyzers.llm.redact import redact_lines, redact_text
+from buildlens_core.redact import redact_lines, redact_text
 
 if TYPE_CHECKING:
     from analyzers.llm.gemini import GeminiAnalyzer

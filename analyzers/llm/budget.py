@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from notifier.state.base import StateStore
+    from buildlens_core.state import StateStore
 
 MAX_LINE_CHARS = 400
 

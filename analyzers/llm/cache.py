@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from notifier.state.base import StateStore
+    from buildlens_core.state import StateStore
 
 _MEMORY_MAX = 512
 

@@ -22,10 +22,10 @@ from analyzers.llm.cache import ExplanationCache
 from analyzers.llm.errors import LLMBadOutput, LLMError, LLMSkipped, LLMUnavailable, RetryableError
 from analyzers.llm.parse import Explanation, parse_explanation
 from analyzers.llm.prompt import Prompt, build_prompt
-from analyzers.llm.redact import Redactor
 from analyzers.llm.settings import LLMSettings
-from notifier.errors import ConfigError
-from notifier.jsonlog import log
+from buildlens_core.errors import ConfigError
+from buildlens_core.jsonlog import log
+from buildlens_core.redact import Redactor
 
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)
 MIN_ATTEMPT_S = 1.0  # no attempt is started with less time than this left

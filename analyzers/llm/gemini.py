@@ -15,8 +15,8 @@ from analyzers.llm.errors import LLMBadOutput, LLMUnavailable, RetryableError
 from analyzers.llm.explainer import Explainer, Reply
 from analyzers.llm.prompt import SCHEMA, Prompt
 from analyzers.llm.settings import LLMSettings, read_settings
-from notifier.errors import ConfigError
-from notifier.secrets import resolve
+from buildlens_core.errors import ConfigError
+from buildlens_core.secrets import resolve
 
 if TYPE_CHECKING:
     from notifier.settings import Settings

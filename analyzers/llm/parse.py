@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analyzers.llm.errors import LLMBadOutput
-from analyzers.llm.redact import Redactor
+from buildlens_core.redact import Redactor
 
 MAX_SUMMARY = 700
 MAX_ROOT_CAUSE = 400

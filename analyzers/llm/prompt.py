@@ -20,7 +20,7 @@ from analyzers.llm.budget import (
     render_excerpt,
     trim_lines,
 )
-from analyzers.llm.redact import Redactor
+from buildlens_core.redact import Redactor
 
 FALLBACK_LINES = 40
 _ANSI = re.compile(r"\x1b\[[0-9;?]{0,32}[ -/]{0,4}[@-~]")
@@ -97,19 +97,13 @@ def excerpt_finding(ctx: AnalysisContext) -> Finding | None:
     return next((f for f in excerpts if f.analyzer == "excerpt"), excerpts[0] if excerpts else None)
 
 
-def failing_step_index(ctx: AnalysisContext) -> int | None:
-    failing = ctx.first("failing_step")
-    step = failing.data.get("step_index") if failing else None
-    return step if isinstance(step, int) else None
-
-
 def gather_lines(ctx: AnalysisContext) -> list[NumberedLine]:
     """The excerpt's lines with the key lines marked; the failing step's tail as fallback."""
     key_finding = ctx.first("key_lines")
     key_ranges: tuple[LineRange, ...] = key_finding.lines if key_finding else ()
     found = excerpt_finding(ctx)
     ranges = list(found.lines) if found and found.lines else list(key_ranges)
-    step = failing_step_index(ctx)
+    step = ctx.failing_step_index
     if ranges:
         raw = [ln for r in merge_ranges(ranges) for ln in ctx.log.between(r.start, r.end)]
     else:

@@ -10,18 +10,14 @@ import json
 from typing import Annotated, TypeVar
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode
 
-from notifier.errors import ConfigError
-from notifier.settings import CONFIG_ENV
+from buildlens_core.config import settings_config
+from buildlens_core.errors import ConfigError
 
 
 class LLMSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=CONFIG_ENV if CONFIG_ENV.exists() else None,
-        extra="ignore",
-        frozen=True,
-    )
+    model_config = settings_config()
 
     llm_max_input_tokens: int = Field(default=6000, ge=64)
     llm_max_output_tokens: int = Field(default=1024, ge=16)

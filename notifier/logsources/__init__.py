@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from notifier.build import BuildEvent
+from buildlens_core.build import BuildEvent
 from notifier.logsources import cloud_logging, fixture, gcs
 from notifier.logsources.base import LogNotFound, LogSource, LogUnavailable
 from notifier.settings import Settings

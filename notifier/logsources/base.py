@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-from notifier.build import BuildEvent
-from notifier.buildlog import BuildLog, split_lines
-from notifier.errors import PermanentError, TransientError
+from buildlens_core.build import BuildEvent
+from buildlens_core.buildlog import BuildLog, split_lines
+from buildlens_core.errors import PermanentError, TransientError
 
 
 class LogSource(Protocol):

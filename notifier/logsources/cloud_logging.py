@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from notifier.build import BuildEvent
-from notifier.buildlog import BuildLog, LogAccumulator, build_log
+from buildlens_core.build import BuildEvent
+from buildlens_core.buildlog import BuildLog, LogAccumulator, build_log
 from notifier.logsources.base import LogNotFound, LogUnavailable, step_lines_as_gcs
 from notifier.retry import retry_call
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from notifier.build import BuildEvent
-from notifier.buildlog import BuildLog, build_log_from_bytes
+from buildlens_core.build import BuildEvent
+from buildlens_core.buildlog import BuildLog, build_log_from_bytes
 from notifier.logsources.base import LogNotFound, step_lines_as_gcs
 from notifier.logsources.cloud_logging import entry_text
 

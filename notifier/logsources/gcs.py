@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from notifier.build import BuildEvent
-from notifier.buildlog import BuildLog, LogAccumulator, build_log
+from buildlens_core.build import BuildEvent
+from buildlens_core.buildlog import BuildLog, LogAccumulator, build_log
 from notifier.logsources.base import LogNotFound, LogUnavailable
 from notifier.retry import retry_call
 

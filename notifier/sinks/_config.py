@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic_settings import SettingsConfigDict
-
-from notifier import secrets
-from notifier.errors import ConfigError
-from notifier.settings import CONFIG_ENV
+from buildlens_core import secrets
+from buildlens_core.config import settings_config
+from buildlens_core.errors import ConfigError
 from notifier.sinks._http import register_secret
 
-SINK_SETTINGS = SettingsConfigDict(
-    env_file=CONFIG_ENV if CONFIG_ENV.exists() else None, extra="ignore", frozen=True
-)
+SINK_SETTINGS = settings_config()
 
 
 def required(value: str, env: str, sink: str) -> str:

@@ -21,9 +21,9 @@ from typing import Any
 
 import httpx
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
-from notifier.settings import CONFIG_ENV
+from buildlens_core.config import settings_config
 from notifier.sinks.base import SinkRejected, SinkUnavailable
 
 _MIN_SECRET = 6  # shorter values would redact ordinary words
@@ -32,9 +32,7 @@ _MIN_SECRET = 6  # shorter values would redact ordinary words
 class HttpSettings(BaseSettings):
     """Knobs shared by the HTTP sinks (each sink has its own deadline)."""
 
-    model_config = SettingsConfigDict(
-        env_file=CONFIG_ENV if CONFIG_ENV.exists() else None, extra="ignore", frozen=True
-    )
+    model_config = settings_config()
 
     sink_http_attempts: int = Field(default=5, ge=1)  # tries per send, the first included
     sink_http_timeout_s: float = Field(default=10.0, gt=0)  # per attempt

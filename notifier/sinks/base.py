@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from notifier.errors import PermanentError, TransientError
+from buildlens_core.errors import PermanentError, TransientError
 from notifier.report import Report
 
 

@@ -23,9 +23,9 @@ import httpx
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
+from buildlens_core.errors import ConfigError
+from buildlens_core.jsonlog import log
 from notifier import templates
-from notifier.errors import ConfigError
-from notifier.jsonlog import log
 from notifier.render.markdown import render_markdown
 from notifier.report import Report
 from notifier.sinks import _text

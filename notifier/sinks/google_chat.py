@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
+from buildlens_core.jsonlog import log
 from notifier import templates
-from notifier.jsonlog import log
 from notifier.render._facts import log_note
 from notifier.report import Report
 from notifier.sinks import _text

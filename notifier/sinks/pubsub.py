@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from notifier.errors import ConfigError
+from buildlens_core.errors import ConfigError
 from notifier.report import Report
 from notifier.sinks.base import SinkRejected, SinkUnavailable
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
-from notifier.errors import ConfigError
+from buildlens_core.errors import ConfigError
 from notifier.public_report import SCHEMA_VERSION
 from notifier.report import Report
 from notifier.sinks._config import SINK_SETTINGS, http_url, required, secret

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from buildlens_core.state import StateStore
 from notifier.settings import Settings
 from notifier.state import firestore, memory
-from notifier.state.base import StateStore
 
 # The only list of state store names.
 STATE_STORES: dict[str, Callable[[Settings], StateStore]] = {

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from notifier.errors import TransientError
+from buildlens_core.errors import TransientError
+from buildlens_core.state import Doc
 from notifier.retry import retry_call
-from notifier.state.base import Doc
 
 if TYPE_CHECKING:
     from notifier.settings import Settings

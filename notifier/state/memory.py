@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from notifier.state.base import Doc
+from buildlens_core.state import Doc
 
 if TYPE_CHECKING:
     from notifier.settings import Settings

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from analyzers import ANALYZERS, AnalysisContext
-from notifier.build import BuildEvent, Step
-from notifier.buildlog import build_log_from_bytes
+from buildlens_core.build import BuildEvent, Step
+from buildlens_core.buildlog import build_log_from_bytes
 from notifier.settings import Settings
 from tests.analyzers import snippets
 from tests.analyzers.helpers import cloudbuild_log

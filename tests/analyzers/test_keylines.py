@@ -6,7 +6,7 @@ import pytest
 
 from analyzers.keylines import Segment, find_key_lines
 from analyzers.scoring import line_score
-from notifier.buildlog import split_lines
+from buildlens_core.buildlog import split_lines
 from tests.analyzers import snippets
 from tests.analyzers.helpers import (
     analyze_text,

@@ -10,7 +10,7 @@ import pytest
 
 from analyzers.extraction import analyze_chunks
 from analyzers.scanner import scan
-from notifier.buildlog import split_lines
+from buildlens_core.buildlog import split_lines
 
 
 def _all_lines(data: bytes, chunk: int, **options: int) -> list[tuple[int, str]]:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from buildlens_core.build import decode_build
 from fixtures.biglog import write_big_log
-from notifier.build import decode_build
 from notifier.pipeline import Notifier
 from notifier.settings import Settings
 from notifier.sinks.stdout import StdoutSink

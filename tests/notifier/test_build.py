@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from notifier.build import BuildDecodeError, decode_build, parse_time
+from buildlens_core.build import BuildDecodeError, decode_build, parse_time
 from tests.conftest import FIXTURES, fixture_cases
 
 

@@ -5,7 +5,7 @@ from itertools import pairwise
 
 import pytest
 
-from notifier.buildlog import (
+from buildlens_core.buildlog import (
     LogAccumulator,
     build_log_from_bytes,
     iter_lines,

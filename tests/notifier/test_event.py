@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from notifier.build import BuildDecodeError
+from buildlens_core.build import BuildDecodeError
 from notifier.event import EventDecodeError, build_from_message, message_from_event_data
 
 

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from notifier.build import decode_build
-from notifier.errors import TransientError
+from buildlens_core.build import decode_build
+from buildlens_core.errors import TransientError
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import InProgressElsewhere, Notifier
 from notifier.report import Report

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from notifier.build import BuildEvent, decode_build
-from notifier.errors import ConfigError
+from buildlens_core.build import BuildEvent, decode_build
+from buildlens_core.errors import ConfigError
 from notifier.filter import BuildFilter
 from notifier.settings import Settings
 

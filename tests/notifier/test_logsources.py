@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from notifier.build import BuildEvent, decode_build
-from notifier.buildlog import build_log_from_bytes
+from buildlens_core.build import BuildEvent, decode_build
+from buildlens_core.buildlog import build_log_from_bytes
 from notifier.logsources import LogNotFound, LogUnavailable
 from notifier.logsources.cloud_logging import CloudLoggingSource
 from notifier.logsources.gcs import GcsLogSource, object_path

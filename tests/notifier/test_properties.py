@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzers.base import Finding, LineRange
-from notifier.build import BuildDecodeError, decode_build
-from notifier.buildlog import LogAccumulator, build_log_from_bytes, iter_lines, split_lines
-from notifier.errors import PermanentError
+from buildlens_core.build import BuildDecodeError, decode_build
+from buildlens_core.buildlog import LogAccumulator, build_log_from_bytes, iter_lines, split_lines
+from buildlens_core.errors import PermanentError
 from notifier.event import build_from_message, message_from_event_data
 from notifier.render.markdown import escape, fence
 from notifier.report import excerpt_lines

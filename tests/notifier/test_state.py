@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from notifier.state.base import Doc, StateStore
+from buildlens_core.state import Doc, StateStore
 from notifier.state.firestore import FirestoreStateStore
 from notifier.state.memory import MemoryStateStore
 

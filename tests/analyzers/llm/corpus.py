@@ -155,7 +155,7 @@ def planted_lines(seed: int = 7) -> tuple[list[str], list[str]]:
     plant(login_pw, f"docker login -u ci-bot -p {login_pw} registry.acme.dev")
     bare_hex = r(HEX, 48)
     plant(bare_hex, f"requesting artifact with token={bare_hex}")
-    # Provider formats (analyzers/llm/secret_formats.toml).
+    # Provider formats (buildlens_core/secret_formats.toml).
     openai = "sk-proj-" + r(URLSAFE, 24) + "T3BlbkFJ" + r(URLSAFE, 24)
     plant(openai, f"openai.AuthenticationError: Incorrect API key provided: {openai}")
     anthropic = "sk-ant-api03-" + r(URLSAFE, 93) + "AA"

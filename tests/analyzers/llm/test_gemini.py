@@ -10,7 +10,7 @@ import pytest
 
 from analyzers.llm.errors import LLMBadOutput, LLMSkipped, LLMUnavailable
 from analyzers.llm.gemini import GeminiAnalyzer, GeminiSettings
-from notifier.errors import ConfigError
+from buildlens_core.errors import ConfigError
 from notifier.state.memory import MemoryStateStore
 from tests.analyzers.llm.helpers import context
 from tests.fakes.gemini import (

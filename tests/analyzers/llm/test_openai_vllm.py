@@ -11,7 +11,7 @@ import pytest
 
 from analyzers.llm.errors import LLMBadOutput, LLMError, LLMUnavailable
 from analyzers.llm.openai_compat import OpenAICompatAnalyzer, OpenAISettings
-from notifier.build import decode_build
+from buildlens_core.build import decode_build
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
 from notifier.report import Report

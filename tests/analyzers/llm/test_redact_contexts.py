@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzers.llm.redact import load_formats, redact_text
+from buildlens_core.redact import load_formats, redact_text
 
 ALNUM = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from analyzers.llm.redact import Redactor
-from notifier.build import decode_build
+from buildlens_core.build import decode_build
+from buildlens_core.redact import Redactor
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
 from notifier.render.markdown import render_markdown

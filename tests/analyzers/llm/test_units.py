@@ -7,7 +7,7 @@ import pytest
 from analyzers.llm.budget import CallLimiter, NumberedLine, estimate_tokens, trim_lines
 from analyzers.llm.errors import LLMBadOutput
 from analyzers.llm.parse import parse_explanation, plain, strip_reasoning
-from analyzers.llm.redact import Redactor, redact_lines, redact_text
+from buildlens_core.redact import Redactor, redact_lines, redact_text
 from notifier.state.memory import MemoryStateStore
 from tests.analyzers.llm.corpus import CUSTOM_PATTERN, ordinary_lines, planted_lines
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from analyzers.base import Finding, LineRange
-from notifier.build import decode_build
+from buildlens_core.build import decode_build
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
 from notifier.report import ExcerptLine, History, Report, StageError
@@ -57,7 +57,7 @@ class Secrets:
 
 @pytest.fixture(scope="session")
 def secret_manager() -> Iterator[Secrets]:
-    # notifier.secrets builds its client once per process, from this variable.
+    # buildlens_core.secrets builds its client once per process, from this variable.
     store = SecretStore()
     with serve(make_secretmanager(store)) as url:
         previous = os.environ.get("SECRET_MANAGER_ENDPOINT")

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from notifier.errors import ConfigError
+from buildlens_core.errors import ConfigError
 from notifier.render.markdown import escape
 from notifier.report import History
 from notifier.settings import Settings

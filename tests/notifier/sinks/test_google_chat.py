@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from notifier.errors import ConfigError
+from buildlens_core.errors import ConfigError
 from notifier.settings import Settings
 from notifier.sinks import SINKS
 from notifier.sinks.base import SinkRejected

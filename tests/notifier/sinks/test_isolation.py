@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notifier.build import decode_build
-from notifier.errors import TransientError
+from buildlens_core.build import decode_build
+from buildlens_core.errors import TransientError
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
 from notifier.settings import Settings

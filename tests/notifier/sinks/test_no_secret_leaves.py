@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from notifier.build import decode_build
+from buildlens_core.build import decode_build
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
 from notifier.render import RENDERERS

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzers.base import Finding, LineRange
+from buildlens_core.build import BuildEvent
+from buildlens_core.buildlog import LogCut
 from notifier import templates
-from notifier.build import BuildEvent
-from notifier.buildlog import LogCut
 from notifier.report import ExcerptLine, History, Report, StageError
 from notifier.sinks._text import slack_code, slack_escape
 from notifier.sinks.google_chat import GoogleChatSink

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from notifier.errors import ConfigError
+from buildlens_core.errors import ConfigError
 from notifier.public_report import SCHEMA_VERSION
 from notifier.settings import Settings
 from notifier.sinks import SINKS

@@ -1,0 +1,20 @@
+"""Where settings come from: the environment, then `config.env` at the repository root.
+
+Every settings class of the function uses `settings_config()`, so they all read the same file
+the same way (unknown variables are ignored: each class takes its own).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_ENV = REPO_ROOT / "config.env"
+
+
+def settings_config() -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_file=CONFIG_ENV if CONFIG_ENV.exists() else None, extra="ignore", frozen=True
+    )
