@@ -8,13 +8,16 @@ Finding kinds and the `data` each carries (a contract the report and sinks rely 
 - ``classification``: category, rule, hint, doc_url
 - ``fingerprint``: fingerprint (stable hex digest), normalized (the masked text it hashes)
 - ``explanation``: summary, root_cause, fix_steps, confidence, provider, model
+
+What a later analyzer needs beyond that travels as a typed object on the context
+(`ctx.put(result)`, `ctx.get(KeyLines)`), never as a finding's data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeVar
 
 from buildlens_core.build import BuildEvent
 from buildlens_core.buildlog import BuildLog
@@ -62,6 +65,9 @@ def ranges_from_numbers(numbers: Iterable[int]) -> list[LineRange]:
     return merge_ranges(LineRange(n, n) for n in numbers)
 
 
+ResultT = TypeVar("ResultT")
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     analyzer: str
@@ -79,9 +85,21 @@ class AnalysisContext:
     log: BuildLog
     findings: list[Finding] = field(default_factory=list)
     state: StateStore | None = None  # for caches (e.g. LLM explanations by fingerprint)
+    # Typed results analyzers share with later ones (`KeyLines`, ...), one per type: what the
+    # next analyzer needs travels as the object itself, never through a finding's JSON data.
+    results: dict[type, object] = field(default_factory=dict, init=False, repr=False)
 
     def first(self, kind: str) -> Finding | None:
         return next((f for f in self.findings if f.kind == kind), None)
+
+    def put(self, result: object) -> None:
+        """Share `result` with the analyzers that run later (it replaces one of its type)."""
+        self.results[type(result)] = result
+
+    def get(self, kind: type[ResultT]) -> ResultT | None:
+        """The result of type `kind` an earlier analyzer shared, if any."""
+        value = self.results.get(kind)
+        return value if isinstance(value, kind) else None
 
     @property
     def failing_step_index(self) -> int | None:

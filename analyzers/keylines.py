@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from analyzers.base import AnalysisContext, Finding, JSONValue, LineRange
+from analyzers.base import AnalysisContext, Finding, LineRange
 from analyzers.blocks import absorb_neighbours, expand, last_output, runner_ups
 from analyzers.loglines import (
     BUILD_STEP_ERROR,
@@ -397,56 +397,12 @@ def segments_from_context(ctx: AnalysisContext) -> list[Segment]:
 
 
 def key_lines_for(ctx: AnalysisContext) -> KeyLines:
-    """The key lines found by an earlier `key_lines` analyzer, or found now."""
-    finding = ctx.first("key_lines")
-    if finding is not None:
-        restored = _from_data(finding)
-        if restored is not None:
-            return restored
-    return find_key_lines(segments_from_context(ctx), failing_step=ctx.failing_step_index)
-
-
-def _ranges(value: object) -> tuple[LineRange, ...]:
-    if not isinstance(value, list):
-        return ()
-    out = []
-    for item in value:
-        if isinstance(item, list) and len(item) == 2 and all(isinstance(x, int) for x in item):
-            out.append(LineRange(item[0], item[1]))
-    return tuple(out)
-
-
-def _texts(value: object) -> tuple[str, ...]:
-    return tuple(x for x in value if isinstance(x, str)) if isinstance(value, list) else ()
-
-
-def _from_data(finding: Finding) -> KeyLines | None:
-    data = finding.data
-    last = data.get("last_line")
-    if not isinstance(last, int):
-        return None
-    section = _ranges(data.get("section"))
-    return KeyLines(
-        finding.lines,
-        _texts(data.get("texts")),
-        section[0] if section else None,
-        last,
-        _ranges(data.get("candidates")),
-        _texts(data.get("tail_texts")),
-    )
-
-
-def _to_data(found: KeyLines) -> dict[str, JSONValue]:
-    def pairs(ranges: Sequence[LineRange]) -> list[JSONValue]:
-        return [[r.start, r.end] for r in ranges]
-
-    return {
-        "texts": list[JSONValue](found.texts),
-        "section": pairs([found.section] if found.section else []),
-        "candidates": pairs(found.candidates),
-        "tail_texts": list[JSONValue](found.tail_texts),
-        "last_line": found.last_line,
-    }
+    """The key lines an earlier `key_lines` analyzer shared, or found now (and shared)."""
+    found = ctx.get(KeyLines)
+    if found is None:
+        found = find_key_lines(segments_from_context(ctx), failing_step=ctx.failing_step_index)
+        ctx.put(found)
+    return found
 
 
 class KeyLinesAnalyzer:
@@ -454,10 +410,11 @@ class KeyLinesAnalyzer:
 
     def analyze(self, ctx: AnalysisContext) -> list[Finding]:
         found = find_key_lines(segments_from_context(ctx), failing_step=ctx.failing_step_index)
+        ctx.put(found)
         if not found.ranges:
             return []
         first = found.texts[0] if found.texts else ""
-        return [Finding(self.name, "key_lines", first[:200], found.ranges, _to_data(found))]
+        return [Finding(self.name, "key_lines", first[:200], found.ranges)]
 
 
 def create(settings: Settings) -> KeyLinesAnalyzer:
