@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import FIXTURES
 from tests.procs import ROOT
 
+pytestmark = pytest.mark.slow
+
 MEASURE = """
 import json, resource, subprocess, sys
 result = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=False)

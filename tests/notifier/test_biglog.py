@@ -23,6 +23,8 @@ from tests.fakes.gcs import FakeGcs
 from tests.notifier.builds import fixture_build, serve_log
 from tests.procs import ROOT
 
+pytestmark = pytest.mark.slow
+
 SIZE = 110 << 20
 
 

@@ -31,7 +31,7 @@ from service.openapi import openapi_schema
 from tests.service.hardening.conftest import Planted, Upstream, assert_no_leak, gateway_settings
 from tests.service.hardening.upstreams import ALLOWED
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 EXAMPLES = 100  # per operation and mode; about 35 s in all on a 2-core machine
 CHECKS = [

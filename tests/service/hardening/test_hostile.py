@@ -28,7 +28,7 @@ from tests.service.hardening.conftest import (
 from tests.service.hardening.rawhttp import exchange, read_reply, trickle
 from tests.service.hardening.upstreams import ALLOWED
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
 BODY_TIMEOUT = 2.0
 HEADER_TIMEOUT = 2.0

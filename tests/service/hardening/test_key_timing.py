@@ -22,7 +22,8 @@ import pytest
 from service.keys import KeyStore, new_key
 from service.keys.sources import EnvSource
 
-pytestmark = pytest.mark.timeout(120)
+# Timing: alone on the machine, never beside parallel workers (scripts/check --fast skips it).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
 N = 2000
 
