@@ -64,6 +64,11 @@ class Classification(_Model):
     hint: str
     doc_url: str
 
+    @property
+    def label(self) -> str:
+        """`category (rule)`, as reports show it."""
+        return f"{self.category} ({self.rule})" if self.rule else self.category
+
 
 class HistoryInfo(_Model):
     fingerprint: str
@@ -165,7 +170,8 @@ def _float(data: Mapping[str, JSONValue], key: str) -> float | None:
     return float(value) if ok else None  # type: ignore[arg-type]
 
 
-def _failing_step(found: Finding | None) -> FailingStep | None:
+def failing_step_section(found: Finding | None) -> FailingStep | None:
+    """The `failing_step` finding as the public report types it."""
     if found is None:
         return None
     d = found.data
@@ -180,7 +186,8 @@ def _failing_step(found: Finding | None) -> FailingStep | None:
     )
 
 
-def _classification(found: Finding | None) -> Classification | None:
+def classification_section(found: Finding | None) -> Classification | None:
+    """The `classification` finding as the public report types it."""
     if found is None:
         return None
     d = found.data
@@ -192,7 +199,8 @@ def _classification(found: Finding | None) -> Classification | None:
     )
 
 
-def _explanation(found: Finding) -> Explanation:
+def explanation_section(found: Finding) -> Explanation:
+    """An `explanation` finding as the public report types it."""
     d = found.data
     steps = d.get("fix_steps")
     cited = d.get("cited_lines")
@@ -241,9 +249,9 @@ def public_report(report: Report) -> PublicReport:
             finish_time=b.finish_time.isoformat() if b.finish_time else None,
             duration_s=b.duration_s,
         ),
-        failing_step=_failing_step(report.finding("failing_step")),
+        failing_step=report.failing_step,
         category=report.category,
-        classification=_classification(report.finding("classification")),
+        classification=report.classification,
         fingerprint=report.fingerprint,
         history=None
         if h is None
@@ -257,7 +265,7 @@ def public_report(report: Report) -> PublicReport:
             summary=h.summary,
         ),
         key_lines=[(r.start, r.end) for r in report.key_ranges],
-        explanations=[_explanation(f) for f in report.findings if f.kind == "explanation"],
+        explanations=list(report.explanations),
         findings=[
             FindingInfo(
                 analyzer=f.analyzer,

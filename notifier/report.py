@@ -14,7 +14,15 @@ from buildlens_core.build import BuildEvent
 from buildlens_core.buildlog import BuildLog, LogCut, LogLine
 from buildlens_core.noise import strip_ansi
 from buildlens_core.redact import Redactor
-from notifier.public_report import public_report
+from notifier.public_report import (
+    Classification,
+    Explanation,
+    FailingStep,
+    classification_section,
+    explanation_section,
+    failing_step_section,
+    public_report,
+)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -94,15 +102,26 @@ class Report:
         return f"{subject} {what.get(b.status, b.status.lower())}"
 
     @property
+    def failing_step(self) -> FailingStep | None:
+        return failing_step_section(self.finding("failing_step"))
+
+    @property
+    def classification(self) -> Classification | None:
+        return classification_section(self.finding("classification"))
+
+    @property
+    def explanations(self) -> tuple[Explanation, ...]:
+        return tuple(explanation_section(f) for f in self.findings if f.kind == "explanation")
+
+    @property
     def key_ranges(self) -> tuple[LineRange, ...]:
         found = self.finding("key_lines")
         return found.lines if found else ()
 
     @property
     def category(self) -> str:
-        found = self.finding("classification")
-        value = found.data.get("category") if found else None
-        return value if isinstance(value, str) else ""
+        found = self.classification
+        return found.category if found else ""
 
     @property
     def fingerprint(self) -> str:

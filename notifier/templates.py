@@ -61,8 +61,8 @@ TARGETS: tuple[Target, ...] = ("slack", "chat", "markdown")
 def context(report: Report) -> dict[str, Any]:
     """The variables a template sees (documented in the module docstring)."""
     b = report.build
-    step = report.finding("failing_step")
-    exit_code = step.data.get("exit_code") if step else None
+    step = report.failing_step
+    exit_code = step.exit_code if step else None
     cause, hint, doc_url = _text.cause_line(report)
     summary, root_cause, fix_steps, llm = _text.explanation(report)
     repo_url, branch_url, pr_url = _text.repo_urls(report)
@@ -88,7 +88,7 @@ def context(report: Report) -> dict[str, Any]:
         "branch_url": branch_url,
         "pr_url": pr_url,
         "failing_step": _text.step_line(report),
-        "exit_code": exit_code if isinstance(exit_code, int) else None,
+        "exit_code": exit_code,
         "category": report.category,
         "cause": cause,
         "hint": hint,

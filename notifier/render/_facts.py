@@ -20,23 +20,21 @@ def facts(report: Report) -> list[tuple[str, str]]:
         rows.append(("commit", b.short_sha))
     if b.pr_number:
         rows.append(("pull request", f"#{b.pr_number}"))
-    step = report.finding("failing_step")
+    step = report.failing_step
     if step is not None:
         rows.append(("failing step", step.summary))
     if b.failure_type and (step is None or b.failure_type != "USER_BUILD_STEP"):
         rows.append(("failure", f"{b.failure_type}: {b.failure_detail}".rstrip(": ")))
-    classification = report.finding("classification")
+    classification = report.classification
     if classification is not None:
-        hint = classification.data.get("hint")
-        text = classification.summary + (f" - {hint}" if isinstance(hint, str) and hint else "")
-        rows.append(("cause", text))
+        hint = classification.hint
+        rows.append(("cause", classification.label + (f" - {hint}" if hint else "")))
     if report.history is not None:
         rows.append(("history", report.history.summary))
-    explanation = report.finding("explanation")
-    if explanation is not None:
-        note = explanation.data.get("note")
-        suffix = f" ({note})" if isinstance(note, str) and note else ""
-        rows.append(("summary", explanation.summary + suffix))
+    if report.explanations:
+        explanation = report.explanations[0]
+        note = explanation.note
+        rows.append(("summary", explanation.summary + (f" ({note})" if note else "")))
     rows.append(("build", b.id))
     return rows
 

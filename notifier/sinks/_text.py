@@ -118,35 +118,27 @@ def fit_lines(lines: list[str], budget: int, line_limit: int) -> list[str]:
 
 
 def step_line(report: Report) -> str:
-    found = report.finding("failing_step")
-    return clean(found.summary) if found else ""
+    step = report.failing_step
+    return clean(step.summary) if step else ""
 
 
 def cause_line(report: Report) -> tuple[str, str, str]:
-    """(category summary, hint, doc URL) of the classification finding, or blanks."""
-    found = report.finding("classification")
+    """(category summary, hint, doc URL) of the classification, or blanks."""
+    found = report.classification
     if found is None:
         return "", "", ""
-    hint = found.data.get("hint")
-    doc = found.data.get("doc_url")
-    return (
-        clean(found.summary),
-        clean(hint) if isinstance(hint, str) else "",
-        doc if isinstance(doc, str) and doc.startswith(("https://", "http://")) else "",
-    )
+    doc = found.doc_url if found.doc_url.startswith(("https://", "http://")) else ""
+    return clean(found.label), clean(found.hint), doc
 
 
 def explanation(report: Report) -> tuple[str, str, list[str], str]:
-    """(summary, root cause, fix steps, "provider model") of the LLM explanation, or blanks."""
-    found = report.finding("explanation")
-    if found is None:
+    """(summary, root cause, fix steps, "provider model") of the first LLM explanation, or
+    blanks."""
+    if not report.explanations:
         return "", "", [], ""
-    data = found.data
-    root = data.get("root_cause")
-    steps = data.get("fix_steps")
-    fixes = [clean(str(s)) for s in steps] if isinstance(steps, list) else []
-    by = " ".join(str(data.get(k) or "") for k in ("provider", "model")).strip()
-    return clean(found.summary), clean(root) if isinstance(root, str) else "", fixes, by
+    e = report.explanations[0]
+    by = f"{e.provider} {e.model}".strip()
+    return clean(e.summary), clean(e.root_cause), [clean(s) for s in e.fix_steps], by
 
 
 def repo_urls(report: Report) -> tuple[str, str, str]:

@@ -14,7 +14,7 @@ from notifier.state.firestore import FirestoreStateStore
 from notifier.state.memory import MemoryStateStore
 
 
-@pytest.fixture(params=["memory", "firestore"])
+@pytest.fixture(params=["memory", pytest.param("firestore", marks=pytest.mark.emulator)])
 def store(request: pytest.FixtureRequest) -> StateStore:
     if request.param == "memory":
         return MemoryStateStore()
