@@ -18,7 +18,7 @@ from buildlens_core.errors import ConfigError, PermanentError, TransientError
 from buildlens_core.jsonlog import log
 from notifier.event import message_from_event_data
 from notifier.pipeline import Notifier
-from notifier.settings import Settings
+from notifier.settings import load_settings
 
 _notifier: Notifier | None = None
 
@@ -27,7 +27,7 @@ def notifier() -> Notifier:
     """The configured pipeline, built on first use and kept for the instance's lifetime."""
     global _notifier
     if _notifier is None:
-        _notifier = Notifier(Settings())
+        _notifier = Notifier(load_settings())
     return _notifier
 
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from functools import partial
+from typing import Literal, TypeVar
 
 from analyzers import ANALYZERS
 from analyzers import ENTRY_POINT_GROUP as ANALYZER_GROUP
 from analyzers.base import AnalysisContext, Analyzer, Finding
-from analyzers.llm.settings import LLMSettings, read_settings
+from analyzers.llm.settings import LLMSettings
 from buildlens_core.build import TERMINAL_STATUSES, BuildEvent, parse_time
 from buildlens_core.buildlog import BuildLog
-from buildlens_core.errors import PermanentError, TransientError
+from buildlens_core.config import read_settings
+from buildlens_core.errors import ConfigError, PermanentError, TransientError
 from buildlens_core.jsonlog import log
 from buildlens_core.redact import Redactor
 from notifier.event import PubsubMessage, build_from_message
@@ -32,6 +34,9 @@ from notifier.state import STATE_STORES, StateStore
 
 class InProgressElsewhere(TransientError):
     """A duplicate delivery arrived while the first is still being handled."""
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,19 +60,37 @@ class Notifier:
         store: StateStore | None = None,
     ) -> None:
         self.settings = settings
-        self.filter = BuildFilter(settings)
+        # Every stage is built before any error is raised, so that one start-up error lists
+        # every bad or missing setting, not the first one only.
+        problems: list[str] = []
+
+        def built(make: Callable[[], T]) -> T | None:
+            try:
+                return make()
+            except ConfigError as exc:
+                problems.append(str(exc))
+                return None
+
         if analyzers is None:
-            factories = resolve(settings.analyzers, ANALYZERS, ANALYZER_GROUP, "analyzer")
-            analyzers = [make(settings) for make in factories]
-        self.analyzers = list(analyzers)
+            factories = built(
+                lambda: resolve(settings.analyzers, ANALYZERS, ANALYZER_GROUP, "analyzer")
+            )
+            analyzers = [a for a in (built(partial(f, settings)) for f in factories or []) if a]
         if sinks is None:
-            sink_factories = resolve(settings.sinks, SINKS, SINK_GROUP, "sink")
-            sinks = [make(settings) for make in sink_factories]
+            sink_factories = built(lambda: resolve(settings.sinks, SINKS, SINK_GROUP, "sink"))
+            sinks = [s for s in (built(partial(f, settings)) for f in sink_factories or []) if s]
+        build_filter = built(lambda: BuildFilter(settings))
+        llm = built(lambda: read_settings(LLMSettings))
+        if problems or build_filter is None or llm is None:
+            listed = "\n".join(f"- {p}" for p in problems)
+            raise ConfigError(f"{len(problems)} configuration problem(s):\n{listed}")
+        self.filter = build_filter
+        self.analyzers = list(analyzers)
         self.sinks = list(sinks)
         self.store = store or STATE_STORES[settings.state_store](settings)
         self.history = FailureHistory(self.store, settings.history_retention_days)
         # Logs are full of secrets: what reports quote is redacted like what LLMs get.
-        self.redactor = Redactor(read_settings(LLMSettings).llm_redact_patterns)
+        self.redactor = Redactor(llm.llm_redact_patterns)
         self._fixed_source = log_source
         self._sources: dict[str, LogSource] = {}
 

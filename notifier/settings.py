@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode
 
-from buildlens_core.config import settings_config
+from buildlens_core.config import read_settings, settings_config
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
@@ -70,3 +70,8 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(v.upper() for v in value)
+
+
+def load_settings() -> Settings:
+    """The function's settings; a bad value is a ConfigError naming its variable."""
+    return read_settings(Settings)

@@ -14,7 +14,8 @@ from google.genai import Client, errors, types
 from analyzers.llm.errors import LLMBadOutput, LLMUnavailable, RetryableError
 from analyzers.llm.explainer import Explainer, Reply
 from analyzers.llm.prompt import SCHEMA, Prompt
-from analyzers.llm.settings import LLMSettings, read_settings
+from analyzers.llm.settings import LLMSettings
+from buildlens_core.config import read_settings
 from buildlens_core.errors import ConfigError
 from buildlens_core.secrets import resolve
 

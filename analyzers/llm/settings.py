@@ -7,13 +7,12 @@ live here so that the LLM analyzers own them. Unknown variables are ignored.
 from __future__ import annotations
 
 import json
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode
 
 from buildlens_core.config import settings_config
-from buildlens_core.errors import ConfigError
 
 
 class LLMSettings(BaseSettings):
@@ -42,17 +41,3 @@ class LLMSettings(BaseSettings):
                 return tuple(parsed)
             return tuple(line.strip() for line in text.splitlines() if line.strip())
         return value
-
-
-SettingsT = TypeVar("SettingsT", bound=LLMSettings)
-
-
-def read_settings(cls: type[SettingsT]) -> SettingsT:
-    """The analyzer's settings from the environment; a bad value is a ConfigError."""
-    try:
-        return cls()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"invalid LLM settings: {problems}") from None

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
+from buildlens_core.config import read_settings
 from notifier.report import Report
 from notifier.retry import retry_call
 from notifier.sinks._config import SINK_SETTINGS
@@ -170,7 +171,7 @@ class CloudLoggingSink:
 
 
 def create(settings: Settings, own: LoggingSinkSettings | None = None) -> CloudLoggingSink:
-    own = own or LoggingSinkSettings()
+    own = own or read_settings(LoggingSinkSettings)
     return CloudLoggingSink(
         log_name=own.logging_sink_log_name,
         project=own.logging_sink_project or settings.google_cloud_project,

@@ -23,6 +23,7 @@ import httpx
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
+from buildlens_core.config import read_settings
 from buildlens_core.errors import ConfigError
 from buildlens_core.jsonlog import log
 from notifier import templates
@@ -252,7 +253,7 @@ def fit_markdown(report: Report, limit: int) -> str:
 
 
 def create(settings: Settings, own: GitHubSettings | None = None) -> GitHubSink:
-    own = own or GitHubSettings()
+    own = own or read_settings(GitHubSettings)
     token = secret(required(own.github_token, "GITHUB_TOKEN", "github"), "GITHUB_TOKEN")
     if not token:
         raise ConfigError("GITHUB_TOKEN resolved to an empty secret: store the token in it")

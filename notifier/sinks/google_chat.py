@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
+from buildlens_core.config import read_settings
 from buildlens_core.jsonlog import log
 from notifier import templates
 from notifier.render._facts import log_note
@@ -261,7 +262,7 @@ def _cap_widgets(sections: list[dict[str, Any]], most: int) -> list[dict[str, An
 
 
 def create(settings: Settings, own: GoogleChatSettings | None = None) -> GoogleChatSink:
-    own = own or GoogleChatSettings()
+    own = own or read_settings(GoogleChatSettings)
     env = "GOOGLE_CHAT_WEBHOOK_URL"
     url = http_url(secret(required(own.google_chat_webhook_url, env, "google_chat"), env), env)
     template = templates.load_optional(own.google_chat_template, "chat", "GOOGLE_CHAT_TEMPLATE")

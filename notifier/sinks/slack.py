@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
+from buildlens_core.config import read_settings
 from buildlens_core.jsonlog import log
 from notifier import templates
 from notifier.render._facts import log_note
@@ -273,7 +274,7 @@ def _split(text: str, size: int, most: int) -> list[str]:
 
 
 def create(settings: Settings, own: SlackSettings | None = None) -> SlackSink:
-    own = own or SlackSettings()
+    own = own or read_settings(SlackSettings)
     url = http_url(
         secret(required(own.slack_webhook_url, "SLACK_WEBHOOK_URL", "slack"), "SLACK_WEBHOOK_URL"),
         "SLACK_WEBHOOK_URL",

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
+from buildlens_core.config import read_settings
 from buildlens_core.errors import ConfigError
 from notifier.public_report import SCHEMA_VERSION
 from notifier.report import Report
@@ -116,7 +117,7 @@ def _extra_headers(raw: str) -> dict[str, str]:
 
 
 def create(settings: Settings, own: WebhookSettings | None = None) -> WebhookSink:
-    own = own or WebhookSettings()
+    own = own or read_settings(WebhookSettings)
     url = http_url(
         secret(required(own.webhook_url, "WEBHOOK_URL", "webhook"), "WEBHOOK_URL"), "WEBHOOK_URL"
     )
