@@ -6,7 +6,6 @@ notifier's analyzers run the same functions on a `BuildLog`.
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +16,7 @@ from analyzers.excerpt import build_excerpt
 from analyzers.fingerprint import cause_texts, fingerprint
 from analyzers.keylines import KeyLines, find_key_lines
 from analyzers.scanner import scan
-
-CHUNK_BYTES = 1 << 20
+from buildlens_core.buildlog import read_chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +63,6 @@ def analyze_chunks(chunks: Iterator[bytes] | list[bytes]) -> LogReport:
         result.total_lines,
         found,
     )
-
-
-def read_chunks(path: Path, size: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """The file's bytes in chunks; `.gz` files are decompressed on the fly."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as handle:
-        while chunk := handle.read(size):
-            yield chunk
 
 
 def analyze_path(path: Path) -> LogReport:

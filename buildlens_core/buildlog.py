@@ -8,10 +8,12 @@ number, also when the middle of an over-long log is cut.
 from __future__ import annotations
 
 import bisect
+import gzip
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 
 _TERMINATOR = re.compile(rb"\r\n|\r|\n")
@@ -296,3 +298,15 @@ def build_log(acc: LogAccumulator, source: str = "") -> BuildLog:
             number += 1
         del raws
     return BuildLog(lines, total_lines, total_bytes, source, cut, step_ids)
+
+
+CHUNK_BYTES = 1 << 20
+
+
+def read_chunks(path: Path, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """A log file's bytes in chunks, so no reader holds it whole; `.gz` is decompressed on
+    the fly."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as handle:
+        while chunk := handle.read(size):
+            yield chunk

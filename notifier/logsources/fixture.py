@@ -8,20 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from buildlens_core.build import BuildEvent
-from buildlens_core.buildlog import BuildLog, build_log_from_bytes
+from buildlens_core.buildlog import BuildLog, build_log_from_bytes, read_chunks
 from notifier.logsources.base import LogNotFound, step_lines_as_gcs
 from notifier.logsources.cloud_logging import entry_text
 
 if TYPE_CHECKING:
     from notifier.settings import Settings
-
-_CHUNK = 1 << 20
-
-
-def read_chunks(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            yield chunk
 
 
 def entries_chunks(path: Path) -> Iterator[bytes]:
