@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeVar
 
+from analyzers.results import FailedStep
 from buildlens_core.build import BuildEvent
 from buildlens_core.buildlog import BuildLog
 
@@ -104,9 +105,8 @@ class AnalysisContext:
     @property
     def failing_step_index(self) -> int | None:
         """The 0-based index of the failed step, as the failing_step analyzer found it."""
-        failing = self.first("failing_step")
-        step = failing.data.get("step_index") if failing else None
-        return step if isinstance(step, int) and not isinstance(step, bool) else None
+        step = self.get(FailedStep)
+        return step.index if step else None
 
 
 class Analyzer(Protocol):

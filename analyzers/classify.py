@@ -144,6 +144,7 @@ class ClassifyAnalyzer:
             build_status=ctx.build.status,
             failure_type=ctx.build.failure_type,
         )
+        ctx.put(result)
         summary = result.category if not result.rule else f"{result.category} ({result.rule})"
         data: dict[str, JSONValue] = {
             "category": result.category,

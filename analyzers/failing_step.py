@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from analyzers.base import AnalysisContext, Finding, JSONValue, LineRange
 from analyzers.loglines import BUILD_STEP_ERROR
+from analyzers.results import FailedStep
 from buildlens_core.build import Step
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class FailingStepAnalyzer:
             detail = build.failure_detail or reason or build.status_detail
             summary = f"{build.failure_type or build.status}: {detail}".strip(": ")
             lines = (LineRange(error_line, error_line),) if error_line else ()
+            ctx.put(FailedStep(summary))
             return [Finding(self.name, "failing_step", summary, lines, {"status": build.status})]
 
         exit_code = step.exit_code if step.exit_code is not None else log_exit
@@ -60,6 +62,7 @@ class FailingStepAnalyzer:
         if exit_code is not None:
             summary += f" with exit code {exit_code}"
         lines = (LineRange(error_line, error_line),) if error_line else ()
+        ctx.put(FailedStep(summary, step.index, step.id, step.name, exit_code))
         return [Finding(self.name, "failing_step", summary, lines, data)]
 
 

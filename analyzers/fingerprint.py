@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from analyzers.base import AnalysisContext, Finding, JSONValue
 from analyzers.keylines import KeyLines, key_lines_for
+from analyzers.results import Fingerprint
 from analyzers.wrappers import says_only_that_it_failed
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ class FingerprintAnalyzer:
         digest, normalized = fingerprint(cause_texts(found))
         if not digest:
             return []
+        ctx.put(Fingerprint(digest, normalized))
         data: dict[str, JSONValue] = {"fingerprint": digest, "normalized": normalized}
         return [Finding(self.name, "fingerprint", digest, found.ranges, data)]
 

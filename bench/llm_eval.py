@@ -27,8 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analyzers import ANALYZERS
 from analyzers.base import AnalysisContext
+from analyzers.keylines import KeyLines
 from analyzers.llm.errors import LLMError
 from analyzers.llm.explainer import Explainer
+from analyzers.results import FailedStep
 from buildlens_core.build import decode_build
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.settings import Settings
@@ -87,17 +89,12 @@ def context(log_path: Path, build_path: Path | None, settings: Settings) -> Anal
 
 def key_tokens(ctx: AnalysisContext) -> set[str]:
     tokens: set[str] = set()
-    failing = ctx.first("failing_step")
-    if failing is not None:
-        step_id = failing.data.get("step_id")
-        if isinstance(step_id, str) and step_id:
-            tokens.add(step_id.lower())
-    key = ctx.first("key_lines")
-    texts = key.data.get("texts") if key else None
-    if isinstance(texts, list):
-        for text in texts[:3]:
-            if isinstance(text, str):
-                tokens.update(t.lower() for t in _TOKEN.findall(text)[:6])
+    failing = ctx.get(FailedStep)
+    if failing is not None and failing.id:
+        tokens.add(failing.id.lower())
+    key = ctx.get(KeyLines)
+    for text in key.texts[:3] if key else ():
+        tokens.update(t.lower() for t in _TOKEN.findall(text)[:6])
     return tokens
 
 

@@ -23,6 +23,7 @@ from analyzers.llm.errors import LLMBadOutput, LLMError, LLMSkipped, LLMUnavaila
 from analyzers.llm.parse import Explanation, parse_explanation
 from analyzers.llm.prompt import Prompt, build_prompt
 from analyzers.llm.settings import LLMSettings
+from analyzers.results import Fingerprint
 from buildlens_core.errors import ConfigError
 from buildlens_core.jsonlog import log
 from buildlens_core.redact import Redactor
@@ -188,9 +189,8 @@ class Explainer:
 
 
 def _fingerprint(ctx: AnalysisContext) -> str:
-    found = ctx.first("fingerprint")
-    value = found.data.get("fingerprint") if found else None
-    return value if isinstance(value, str) else ""
+    found = ctx.get(Fingerprint)
+    return found.digest if found else ""
 
 
 def _to_doc(e: Explanation) -> dict[str, Any]:

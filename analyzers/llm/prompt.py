@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from analyzers.base import AnalysisContext, Finding, LineRange, merge_ranges
+from analyzers.classify import Classification
+from analyzers.keylines import KeyLines
 from analyzers.llm.budget import (
     NumberedLine,
     estimate_tokens,
     render_excerpt,
     trim_lines,
 )
+from analyzers.results import FailedStep
 from buildlens_core.redact import Redactor
 
 FALLBACK_LINES = 40
@@ -99,8 +102,8 @@ def excerpt_finding(ctx: AnalysisContext) -> Finding | None:
 
 def gather_lines(ctx: AnalysisContext) -> list[NumberedLine]:
     """The excerpt's lines with the key lines marked; the failing step's tail as fallback."""
-    key_finding = ctx.first("key_lines")
-    key_ranges: tuple[LineRange, ...] = key_finding.lines if key_finding else ()
+    key = ctx.get(KeyLines)
+    key_ranges: tuple[LineRange, ...] = key.ranges if key else ()
     found = excerpt_finding(ctx)
     ranges = list(found.lines) if found and found.lines else list(key_ranges)
     step = ctx.failing_step_index
@@ -131,19 +134,18 @@ def build_facts(ctx: AnalysisContext) -> dict[str, Any]:
     }
     if b.failure_type or b.failure_detail:
         facts["failure"] = f"{b.failure_type}: {b.failure_detail}".strip(": ")
-    failing = ctx.first("failing_step")
+    failing = ctx.get(FailedStep)
     if failing is not None:
         facts["failing_step"] = failing.summary
-        for key in ("step_id", "image", "exit_code", "step_index"):
-            value = failing.data.get(key)
-            if value is not None and value != "":
-                facts[key] = value
-    classification = ctx.first("classification")
+        facts["step_id"] = failing.id
+        facts["image"] = failing.image
+        facts["exit_code"] = failing.exit_code
+        facts["step_index"] = failing.index
+    classification = ctx.get(Classification)
     if classification is not None:
-        for key in ("category", "rule", "hint"):
-            value = classification.data.get(key)
-            if value:
-                facts[f"classification_{key}"] = value
+        facts["classification_category"] = classification.category
+        facts["classification_rule"] = classification.rule
+        facts["classification_hint"] = classification.hint
     return {k: v for k, v in facts.items() if v not in ("", None)}
 
 
