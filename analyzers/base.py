@@ -24,8 +24,8 @@ from buildlens_core.build import BuildEvent
 from buildlens_core.buildlog import BuildLog
 
 if TYPE_CHECKING:
+    from buildlens_core.settings import Settings
     from buildlens_core.state import StateStore
-    from notifier.settings import Settings
 
 JSONScalar: TypeAlias = str | int | float | bool | None
 JSONValue: TypeAlias = JSONScalar | list["JSONValue"] | dict[str, "JSONValue"]

@@ -21,7 +21,7 @@ from analyzers.keylines import key_lines_for
 from analyzers.wrappers import says_only_that_it_failed
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 UNCLASSIFIED = "unclassified"
 MAX_RULE_CHARS = 1000  # rules see at most this much of a line: bounded regex cost

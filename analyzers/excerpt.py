@@ -12,7 +12,7 @@ from analyzers.base import AnalysisContext, Finding, LineRange, merge_ranges
 from analyzers.keylines import KeyLines, key_lines_for
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 MAX_LINES = 150
 

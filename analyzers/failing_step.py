@@ -11,7 +11,7 @@ from analyzers.results import FailedStep
 from buildlens_core.build import Step
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 _EXIT = re.compile(r"non-zero status: (\d+)")
 

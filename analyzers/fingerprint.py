@@ -18,7 +18,7 @@ from analyzers.results import Fingerprint
 from analyzers.wrappers import says_only_that_it_failed
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 MAX_LINES = 12
 CAUSE_TAIL = 3  # with only wrappers as key lines, the failing section's last lines stand in

@@ -55,7 +55,7 @@ from buildlens_core.buildlog import parse_step_prefix
 from buildlens_core.noise import clean
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 
 @dataclass(slots=True)

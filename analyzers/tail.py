@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from analyzers.base import AnalysisContext, Finding, ranges_from_numbers
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 
 class TailAnalyzer:

@@ -32,8 +32,8 @@ from analyzers.llm.errors import LLMError
 from analyzers.llm.explainer import Explainer
 from analyzers.results import FailedStep
 from buildlens_core.build import decode_build
+from buildlens_core.settings import Settings
 from notifier.logsources.fixture import FixtureLogSource
-from notifier.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ("failing_step", "tail", "key_lines", "excerpt", "classify", "fingerprint")

@@ -29,7 +29,7 @@ PIPELINE = """
 import json, resource, sys, time
 from buildlens_core.build import decode_build
 from notifier.pipeline import Notifier
-from notifier.settings import Settings
+from buildlens_core.settings import Settings
 from notifier.sinks.stdout import StdoutSink
 import io
 build = decode_build(json.loads(sys.argv[1]))

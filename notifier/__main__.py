@@ -14,8 +14,8 @@ from typing import Any
 
 from buildlens_core.config import REPO_ROOT
 from buildlens_core.errors import ConfigError, PermanentError, TransientError
+from buildlens_core.settings import Settings
 from notifier.render import RENDERERS
-from notifier.settings import Settings
 
 DEFAULT_FIXTURE = REPO_ROOT / "fixtures" / "builds" / "pytest-failure"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from buildlens_core.build import BuildEvent
 from buildlens_core.errors import ConfigError
-from notifier.settings import Settings
+from buildlens_core.settings import Settings
 
 
 class BuildFilter:

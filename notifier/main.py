@@ -16,9 +16,9 @@ import functions_framework
 
 from buildlens_core.errors import ConfigError, PermanentError, TransientError
 from buildlens_core.jsonlog import log
+from buildlens_core.settings import load_settings
 from notifier.event import message_from_event_data
 from notifier.pipeline import Notifier
-from notifier.settings import load_settings
 
 _notifier: Notifier | None = None
 

@@ -20,13 +20,13 @@ from buildlens_core.config import read_settings
 from buildlens_core.errors import ConfigError, PermanentError, TransientError
 from buildlens_core.jsonlog import log
 from buildlens_core.redact import Redactor
+from buildlens_core.settings import Settings
 from notifier.event import PubsubMessage, build_from_message
 from notifier.filter import BuildFilter
 from notifier.history import FailureHistory, fallback_fingerprint
 from notifier.logsources import LOG_SOURCES, LogNotFound, LogSource, LogUnavailable, source_names
 from notifier.plugins import resolve
 from notifier.report import Report, StageError, excerpt_lines, redact_report
-from notifier.settings import Settings
 from notifier.sinks import ENTRY_POINT_GROUP as SINK_GROUP
 from notifier.sinks import SINKS, Sink
 from notifier.state import STATE_STORES, StateStore

@@ -15,7 +15,7 @@ from buildlens_core.redact import redact_lines, redact_text
 if TYPE_CHECKING:
     from analyzers.llm.gemini import GeminiAnalyzer
     from analyzers.llm.openai_compat import OpenAICompatAnalyzer
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 
 def create_gemini(settings: Settings) -> GeminiAnalyzer:

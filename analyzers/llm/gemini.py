@@ -20,7 +20,7 @@ from buildlens_core.errors import ConfigError
 from buildlens_core.secrets import resolve
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 # google-genai sends through httpx or its fork httpx2, depending on the version.
 _TIMEOUTS: tuple[type[Exception], ...] = (httpx.TimeoutException,)

@@ -24,7 +24,7 @@ from buildlens_core.errors import ConfigError
 from buildlens_core.secrets import resolve
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 

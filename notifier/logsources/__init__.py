@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from buildlens_core.build import BuildEvent
+from buildlens_core.settings import Settings
 from notifier.logsources import cloud_logging, fixture, gcs
 from notifier.logsources.base import LogNotFound, LogSource, LogUnavailable
-from notifier.settings import Settings
 
 # The only list of log source names.
 LOG_SOURCES: dict[str, Callable[[Settings], LogSource]] = {

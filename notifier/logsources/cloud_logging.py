@@ -16,7 +16,7 @@ from notifier.logsources.base import LogNotFound, LogUnavailable, step_lines_as_
 from notifier.retry import retry_call
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 # Cloud Build's last orchestration line: once it is in, ingestion has caught up.
 _FINAL_LINE = re.compile(r"^(DONE|ERROR|TIMEOUT|ERROR: .*)$")

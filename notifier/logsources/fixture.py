@@ -13,7 +13,7 @@ from notifier.logsources.base import LogNotFound, step_lines_as_gcs
 from notifier.logsources.cloud_logging import entry_text
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 
 def entries_chunks(path: Path) -> Iterator[bytes]:

@@ -11,7 +11,7 @@ from notifier.logsources.base import LogNotFound, LogUnavailable
 from notifier.retry import retry_call
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 
 def object_path(logs_bucket: str, build_id: str) -> tuple[str, str]:

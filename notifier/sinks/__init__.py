@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from notifier.settings import Settings
+from buildlens_core.settings import Settings
 from notifier.sinks import cloud_logging, github, google_chat, pubsub, slack, stdout, webhook
 from notifier.sinks.base import Sink, SinkRejected, SinkUnavailable
 

@@ -29,7 +29,7 @@ from notifier.sinks._text import clean, clip
 from notifier.sinks.base import SinkRejected, SinkUnavailable
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 ENTRY_BUDGET_BYTES = 200_000  # entries are limited to 256 KB; leave room for the envelope
 LABEL_MAX = 1024

@@ -35,7 +35,7 @@ from notifier.sinks._http import HttpPoster, HttpSettings
 from notifier.sinks.base import SinkRejected
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 DESCRIPTION_MAX = 140
 OUTPUT_MAX = 65535  # check run output.summary and output.text

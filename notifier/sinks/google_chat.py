@@ -25,7 +25,7 @@ from notifier.sinks._http import HttpPoster, HttpSettings
 from notifier.sinks._text import clip, html_escape, html_link
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 MESSAGE_MAX_BYTES = 32000
 WIDGETS_MAX = 100

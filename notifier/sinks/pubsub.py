@@ -10,7 +10,7 @@ from notifier.report import Report
 from notifier.sinks.base import SinkRejected, SinkUnavailable
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 _TIMEOUT_S = 30.0
 

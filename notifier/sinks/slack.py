@@ -24,7 +24,7 @@ from notifier.sinks._http import HttpPoster, HttpSettings
 from notifier.sinks._text import clip, clip_markup, slack_escape, slack_link
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 HEADER_MAX = 150
 SECTION_MAX = 3000

@@ -9,7 +9,7 @@ from notifier.render import RENDERERS
 from notifier.report import Report
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 
 class StdoutSink:

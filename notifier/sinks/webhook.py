@@ -33,7 +33,7 @@ from notifier.sinks._config import SINK_SETTINGS, http_url, required, secret
 from notifier.sinks._http import HttpPoster, HttpSettings
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 SIGNATURE_HEADER = "X-Buildlens-Signature-256"
 _RESERVED = {"content-type", "content-length", "host", SIGNATURE_HEADER.lower()}

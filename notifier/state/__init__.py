@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from buildlens_core.settings import Settings
 from buildlens_core.state import StateStore
-from notifier.settings import Settings
 from notifier.state import firestore, memory
 
 # The only list of state store names.

@@ -19,7 +19,7 @@ from buildlens_core.state import Doc
 from notifier.retry import retry_call
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 COLLECTION = "buildlens_state"
 

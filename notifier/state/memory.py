@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from buildlens_core.state import Doc
 
 if TYPE_CHECKING:
-    from notifier.settings import Settings
+    from buildlens_core.settings import Settings
 
 
 class MemoryStateStore:

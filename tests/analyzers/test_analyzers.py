@@ -7,7 +7,7 @@ from typing import Any
 from analyzers import ANALYZERS, AnalysisContext
 from buildlens_core.build import BuildEvent, Step
 from buildlens_core.buildlog import build_log_from_bytes
-from notifier.settings import Settings
+from buildlens_core.settings import Settings
 from tests.analyzers import snippets
 from tests.analyzers.helpers import cloudbuild_log
 

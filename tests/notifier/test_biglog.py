@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from buildlens_core.build import decode_build
+from buildlens_core.settings import Settings
 from fixtures.biglog import write_big_log
 from notifier.pipeline import Notifier
-from notifier.settings import Settings
 from notifier.sinks.stdout import StdoutSink
 from tests.conftest import FIXTURES
 from tests.fakes.gcs import FakeGcs

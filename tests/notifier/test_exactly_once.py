@@ -15,10 +15,10 @@ import pytest
 
 from buildlens_core.build import decode_build
 from buildlens_core.errors import TransientError
+from buildlens_core.settings import Settings
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import InProgressElsewhere, Notifier
 from notifier.report import Report
-from notifier.settings import Settings
 from notifier.sinks.base import SinkUnavailable
 from notifier.state.firestore import FirestoreStateStore
 from tests.conftest import FIXTURES

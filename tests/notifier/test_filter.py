@@ -4,8 +4,8 @@ import pytest
 
 from buildlens_core.build import BuildEvent, decode_build
 from buildlens_core.errors import ConfigError
+from buildlens_core.settings import Settings
 from notifier.filter import BuildFilter
-from notifier.settings import Settings
 
 
 def build(status: str = "FAILURE", **subs: str) -> BuildEvent:

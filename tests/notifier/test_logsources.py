@@ -10,10 +10,10 @@ import pytest
 
 from buildlens_core.build import BuildEvent, decode_build
 from buildlens_core.buildlog import build_log_from_bytes
+from buildlens_core.settings import Settings
 from notifier.logsources import LogNotFound, LogUnavailable
 from notifier.logsources.cloud_logging import CloudLoggingSource
 from notifier.logsources.gcs import GcsLogSource, object_path
-from notifier.settings import Settings
 from tests.conftest import FIXTURES
 from tests.fakes.cloud_logging import FakeCloudLogging
 from tests.fakes.gcs import FakeGcs

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from buildlens_core.errors import ConfigError
+from buildlens_core.settings import Settings, load_settings
 from notifier.pipeline import Notifier
-from notifier.settings import Settings, load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -8,9 +8,9 @@ from pathlib import Path
 from analyzers import ANALYZERS
 from analyzers.base import AnalysisContext
 from buildlens_core.build import decode_build
+from buildlens_core.settings import Settings
 from buildlens_core.state import StateStore
 from notifier.logsources.fixture import FixtureLogSource
-from notifier.settings import Settings
 from tests.conftest import FIXTURES
 
 # The rule analyzers, in pipeline order; those not registered (yet) are skipped.

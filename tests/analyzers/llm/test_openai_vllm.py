@@ -12,10 +12,10 @@ import pytest
 from analyzers.llm.errors import LLMBadOutput, LLMError, LLMUnavailable
 from analyzers.llm.openai_compat import OpenAICompatAnalyzer, OpenAISettings
 from buildlens_core.build import decode_build
+from buildlens_core.settings import Settings
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
 from notifier.report import Report
-from notifier.settings import Settings
 from tests.analyzers.llm.conftest import LlmStack
 from tests.analyzers.llm.helpers import context
 from tests.conftest import FIXTURES

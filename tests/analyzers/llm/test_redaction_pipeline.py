@@ -16,11 +16,11 @@ import pytest
 
 from buildlens_core.build import decode_build
 from buildlens_core.redact import Redactor
+from buildlens_core.settings import Settings
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
 from notifier.render.markdown import render_markdown
 from notifier.report import Report
-from notifier.settings import Settings
 from tests.analyzers.llm.corpus import CUSTOM_PATTERN, ordinary_lines, planted_build
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.http import RecordingServer, Request, Response

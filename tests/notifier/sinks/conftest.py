@@ -15,10 +15,10 @@ import pytest
 
 from analyzers.base import Finding, LineRange
 from buildlens_core.build import decode_build
+from buildlens_core.settings import Settings
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
 from notifier.report import ExcerptLine, History, Report, StageError
-from notifier.settings import Settings
 from tests.conftest import FIXTURES
 from tests.fakes.cloud_logging_write import FakeLoggingWriter
 from tests.fakes.github import FakeGitHub

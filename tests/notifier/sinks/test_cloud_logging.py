@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from buildlens_core.settings import Settings
 from notifier.public_report import SCHEMA_VERSION
-from notifier.settings import Settings
 from notifier.sinks import SINKS
 from notifier.sinks.base import SinkRejected, SinkUnavailable
 from notifier.sinks.cloud_logging import CloudLoggingSink, LoggingSinkSettings, create

@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 
 from buildlens_core.errors import ConfigError
+from buildlens_core.settings import Settings
 from notifier.render.markdown import escape
 from notifier.report import History
-from notifier.settings import Settings
 from notifier.sinks import SINKS
 from notifier.sinks.base import SinkRejected
 from notifier.sinks.github import GitHubSettings, GitHubSink, create

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from buildlens_core.errors import ConfigError
-from notifier.settings import Settings
+from buildlens_core.settings import Settings
 from notifier.sinks import SINKS
 from notifier.sinks.base import SinkRejected
 from notifier.sinks.google_chat import GoogleChatSettings, GoogleChatSink, create

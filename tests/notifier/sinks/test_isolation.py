@@ -10,9 +10,9 @@ import pytest
 
 from buildlens_core.build import decode_build
 from buildlens_core.errors import TransientError
+from buildlens_core.settings import Settings
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
-from notifier.settings import Settings
 from notifier.sinks import github, slack, webhook
 from notifier.sinks.base import Sink
 from tests.conftest import FIXTURES

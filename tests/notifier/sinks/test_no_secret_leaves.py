@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 
 from buildlens_core.build import decode_build
+from buildlens_core.settings import Settings
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
 from notifier.render import RENDERERS
 from notifier.report import Report
-from notifier.settings import Settings
 from notifier.sinks import cloud_logging, github, google_chat, slack, webhook
 from notifier.sinks.base import Sink
 from tests.analyzers.llm.corpus import CUSTOM_PATTERN, ordinary_lines, planted_build

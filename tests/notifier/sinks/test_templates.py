@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from buildlens_core.errors import ConfigError
+from buildlens_core.settings import Settings
 from notifier import templates
-from notifier.settings import Settings
 from notifier.sinks import github, google_chat, slack
 from tests.notifier.sinks.conftest import hostile_report, write_template
 

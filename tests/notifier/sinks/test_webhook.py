@@ -9,8 +9,8 @@ import json
 import pytest
 
 from buildlens_core.errors import ConfigError
+from buildlens_core.settings import Settings
 from notifier.public_report import SCHEMA_VERSION
-from notifier.settings import Settings
 from notifier.sinks import SINKS
 from notifier.sinks.base import SinkRejected
 from notifier.sinks.webhook import SIGNATURE_HEADER, WebhookSettings, WebhookSink, create
