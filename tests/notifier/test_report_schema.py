@@ -9,7 +9,6 @@ independent validator (jsonschema-rs).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 from notifier.public_report import SCHEMA_VERSION, PublicReport, json_schema
 from notifier.templates import sample_reports
 from tests.conftest import FIXTURES, fixture_cases
+from tests.jsonwalk import strings
 from tests.notifier.test_replay_golden import replay
 from tests.procs import ROOT
 
@@ -27,17 +27,6 @@ SCHEMA_FILE = ROOT / "docs" / "report.schema.json"
 
 def validator() -> Any:
     return jsonschema_rs.validator_for(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
-
-
-def strings(value: object) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings(item)
 
 
 def test_committed_schema_is_the_models() -> None:

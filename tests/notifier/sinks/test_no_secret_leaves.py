@@ -37,6 +37,7 @@ from tests.fakes.http import RecordingServer
 from tests.fakes.openai_chat import FakeOpenAI
 from tests.fakes.slack import FakeSlack
 from tests.fakes.webhook import FakeWebhook
+from tests.jsonwalk import strings
 from tests.notifier.sinks.conftest import GITHUB_TOKEN, Logs
 
 
@@ -46,18 +47,6 @@ def llms() -> Iterator[tuple[FakeGemini, FakeOpenAI]]:
     yield gemini, openai
     gemini.stop()
     openai.stop()
-
-
-def strings(value: object) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from strings(item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from strings(item)
 
 
 def leaks(text: str | bytes, secrets: list[str]) -> list[str]:
