@@ -30,4 +30,4 @@ class TailAnalyzer:
 
 
 def create(settings: Settings) -> TailAnalyzer:
-    return TailAnalyzer(settings.tail_lines)
+    return TailAnalyzer(settings.analysis.tail_lines)

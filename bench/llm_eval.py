@@ -32,7 +32,7 @@ from analyzers.llm.errors import LLMError
 from analyzers.llm.explainer import Explainer
 from analyzers.results import FailedStep
 from buildlens_core.build import decode_build
-from buildlens_core.settings import Settings
+from buildlens_core.settings import Settings, load_settings
 from notifier.logsources.fixture import FixtureLogSource
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +79,7 @@ def cases(data: list[Path], limit: int) -> list[tuple[str, Path, Path | None]]:
 def context(log_path: Path, build_path: Path | None, settings: Settings) -> AnalysisContext:
     raw = json.loads(build_path.read_text()) if build_path else SYNTHETIC_BUILD
     build = decode_build(raw)
-    log = FixtureLogSource(log_path, settings.max_log_bytes).fetch(build)
+    log = FixtureLogSource(log_path, settings.sources.max_log_bytes).fetch(build)
     ctx = AnalysisContext(build, log)
     for name in RULES:
         if name in ANALYZERS:
@@ -99,7 +99,7 @@ def key_tokens(ctx: AnalysisContext) -> set[str]:
 
 
 def evaluate(analyzer: Explainer, items: list[tuple[str, Path, Path | None]]) -> Tally:
-    settings = Settings()
+    settings = load_settings()
     tally = Tally()
     for name, log_path, build_path in items:
         try:
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("LLM_CACHE_TTL_S", "0")
     os.environ.setdefault("LLM_CALLS_PER_HOUR", "100000")
     for provider in args.provider or ["openai"]:
-        analyzer = ANALYZERS[provider](Settings())
+        analyzer = ANALYZERS[provider](load_settings())
         assert isinstance(analyzer, Explainer)
         rows.append((provider, analyzer.model, evaluate(analyzer, items)))
     print_table(rows)

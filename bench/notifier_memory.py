@@ -29,13 +29,13 @@ PIPELINE = """
 import json, resource, sys, time
 from buildlens_core.build import decode_build
 from notifier.pipeline import Notifier
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier.sinks.stdout import StdoutSink
 import io
 build = decode_build(json.loads(sys.argv[1]))
 sink = StdoutSink("json", io.StringIO())
 t = time.perf_counter()
-outcome = Notifier(Settings(), sinks=[sink]).handle_build(build)
+outcome = Notifier(load_settings(), sinks=[sink]).handle_build(build)
 report = outcome.report
 print(json.dumps({"s": time.perf_counter() - t,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -3,8 +3,8 @@
 - `build`: the Build from Cloud Build's Pub/Sub message (`BuildEvent`, `Step`).
 - `buildlog`: a log as numbered lines with their step (`BuildLog`, `LogLine`).
 - `errors`: `PermanentError`, `TransientError`, `ConfigError`.
-- `config`: where settings are read from (`settings_config`, `read_settings`, `CONFIG_ENV`).
-- `settings`: the function's settings (`Settings`, `load_settings`); each sink and LLM
+- `config`: where settings are read from (`settings_config`, `CONFIG_ENV`).
+- `settings`: the one `Settings` object, its sections and `load_settings`; each sink and LLM
   analyzer adds its own section class.
 - `secrets`: `sm://` Secret Manager references.
 - `jsonlog`: one JSON object per log line, as Cloud Logging reads it.

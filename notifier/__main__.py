@@ -14,7 +14,7 @@ from typing import Any
 
 from buildlens_core.config import REPO_ROOT
 from buildlens_core.errors import ConfigError, PermanentError, TransientError
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier.render import RENDERERS
 
 DEFAULT_FIXTURE = REPO_ROOT / "fixtures" / "builds" / "pytest-failure"
@@ -71,7 +71,7 @@ def replay(args: argparse.Namespace) -> int:
     if args.sinks:
         overrides["sinks"] = args.sinks
     try:
-        settings = Settings(**overrides)
+        settings = load_settings(**overrides)
         sinks = None if args.sinks else [StdoutSink(args.format)]
         pipeline = Notifier(settings, sinks=sinks)
     except ConfigError as exc:
@@ -80,7 +80,9 @@ def replay(args: argparse.Namespace) -> int:
     cases = collect_cases(args.paths or [str(DEFAULT_FIXTURE)])
     failures = 0
     for case in tqdm(cases, disable=len(cases) < 5, file=sys.stderr, unit="build"):
-        source = FixtureLogSource(case.log_path, settings.max_log_bytes, prefer=args.log_shape)
+        source = FixtureLogSource(
+            case.log_path, settings.sources.max_log_bytes, prefer=args.log_shape
+        )
         try:
             build = decode_build(load_build_json(case.build_path))
             outcome = pipeline.handle_build(build, log_source=source)

@@ -12,12 +12,12 @@ from buildlens_core.settings import Settings
 
 class BuildFilter:
     def __init__(self, settings: Settings) -> None:
-        self._statuses = frozenset(settings.report_statuses)
-        self._triggers = settings.trigger_names
-        self._branches = settings.branches
-        self._repos = settings.repos
+        self._statuses = frozenset(settings.builds.report_statuses)
+        self._triggers = settings.builds.trigger_names
+        self._branches = settings.builds.branches
+        self._repos = settings.builds.repos
         self._cel: Any = None
-        self._cel_text = settings.filter_cel.strip()
+        self._cel_text = settings.builds.filter_cel.strip()
         if self._cel_text:
             self._cel = _compile_cel(self._cel_text)
 

@@ -16,7 +16,6 @@ from analyzers.base import AnalysisContext, Analyzer, Finding
 from analyzers.llm.settings import LLMSettings
 from buildlens_core.build import TERMINAL_STATUSES, BuildEvent, parse_time
 from buildlens_core.buildlog import BuildLog
-from buildlens_core.config import read_settings
 from buildlens_core.errors import ConfigError, PermanentError, TransientError
 from buildlens_core.jsonlog import log
 from buildlens_core.redact import Redactor
@@ -73,22 +72,26 @@ class Notifier:
 
         if analyzers is None:
             factories = built(
-                lambda: resolve(settings.analyzers, ANALYZERS, ANALYZER_GROUP, "analyzer")
+                lambda: resolve(settings.analysis.analyzers, ANALYZERS, ANALYZER_GROUP, "analyzer")
             )
             analyzers = [a for a in (built(partial(f, settings)) for f in factories or []) if a]
         if sinks is None:
-            sink_factories = built(lambda: resolve(settings.sinks, SINKS, SINK_GROUP, "sink"))
+            sink_factories = built(
+                lambda: resolve(settings.delivery.sinks, SINKS, SINK_GROUP, "sink")
+            )
             sinks = [s for s in (built(partial(f, settings)) for f in sink_factories or []) if s]
         build_filter = built(lambda: BuildFilter(settings))
-        llm = built(lambda: read_settings(LLMSettings))
+        llm = built(lambda: settings.section(LLMSettings))
+        # Bad values of every section read above, and unknown variables under their prefixes.
+        problems = list(dict.fromkeys([*settings.problems, *problems]))
         if problems or build_filter is None or llm is None:
             listed = "\n".join(f"- {p}" for p in problems)
             raise ConfigError(f"{len(problems)} configuration problem(s):\n{listed}")
         self.filter = build_filter
         self.analyzers = list(analyzers)
         self.sinks = list(sinks)
-        self.store = store or STATE_STORES[settings.state_store](settings)
-        self.history = FailureHistory(self.store, settings.history_retention_days)
+        self.store = store or STATE_STORES[settings.state.state_store](settings)
+        self.history = FailureHistory(self.store, settings.state.history_retention_days)
         # Logs are full of secrets: what reports quote is redacted like what LLMs get.
         self.redactor = Redactor(llm.llm_redact_patterns)
         self._fixed_source = log_source
@@ -147,7 +150,7 @@ class Notifier:
     def _handle_success(self, build: BuildEvent, published: str) -> Outcome:
         """A passing build: remember it (flaky hints) and, if its lane was failing and
         NOTIFY_RECOVERY is on, say it is fixed."""
-        if not self.settings.notify_recovery:
+        if not self.settings.delivery.notify_recovery:
             self.history.record_success(build)
             return Outcome("ignored", "status SUCCESS: recorded for history")
         event_key = f"{build.id}/{build.status}"
@@ -166,7 +169,7 @@ class Notifier:
         return self._deliver(report, claimed, event_key, published)
 
     def _claim(self, event_key: str) -> list[Sink]:
-        lease = self.settings.claim_lease_s
+        lease = self.settings.state.claim_lease_s
         return [s for s in self.sinks if self.store.claim(f"{event_key}/{s.name}", lease)]
 
     def _already_claimed(self, build: BuildEvent, event_key: str) -> Outcome:
@@ -198,7 +201,9 @@ class Notifier:
         if fixed is not None:
             candidates = [fixed]
         else:
-            candidates = [self._source(n) for n in source_names(build, self.settings.log_source)]
+            candidates = [
+                self._source(n) for n in source_names(build, self.settings.sources.log_source)
+            ]
         errors: list[StageError] = []
         transient: list[str] = []
         for source in candidates:
@@ -214,7 +219,7 @@ class Notifier:
                 message = f"unexpected {exc.__class__.__name__}: {exc}"
                 transient.append(f"{name}: {message}")
                 errors.append(StageError("log", name, message))
-        if transient and self._age_s(build, published) < self.settings.log_give_up_after_s:
+        if transient and self._age_s(build, published) < self.settings.sources.log_give_up_after_s:
             raise LogUnavailable("no log source answered: " + "; ".join(transient))
         if not candidates:
             errors.append(StageError("log", "none", "the build's options.logging is NONE"))
@@ -280,7 +285,7 @@ class Notifier:
                 retrying = " (will retry)" if transient else ""
                 log("ERROR", f"sink {sink.name} failed{retrying}: {error.message}",
                     build_id=report.build.id)  # fmt: skip
-        old = self._age_s(report.build, published) > self.settings.sink_give_up_after_s
+        old = self._age_s(report.build, published) > self.settings.delivery.sink_give_up_after_s
         if len(failing) == 1 and old:
             self.store.complete(f"{event_key}/{failing[0].name}")
             log("ERROR", f"gave up on sink {failing[0].name}: every other sink delivered",

@@ -15,7 +15,6 @@ from analyzers.llm.errors import LLMBadOutput, LLMUnavailable, RetryableError
 from analyzers.llm.explainer import Explainer, Reply
 from analyzers.llm.prompt import SCHEMA, Prompt
 from analyzers.llm.settings import LLMSettings
-from buildlens_core.config import read_settings
 from buildlens_core.errors import ConfigError
 from buildlens_core.secrets import resolve
 
@@ -40,6 +39,8 @@ BLOCKED_FINISH = frozenset(
 
 
 class GeminiSettings(LLMSettings):
+    prefixes = ("LLM_", "GEMINI_")
+
     gemini_api_key: str = ""  # a key, or sm://projects/P/secrets/S/versions/V
     gemini_model: str = "gemini-2.5-flash"
     gemini_use_vertex: bool = False  # Vertex AI with the function's service account
@@ -177,4 +178,4 @@ def _enum(value: Any) -> str:
 
 def create(settings: Settings) -> GeminiAnalyzer:
     """Registry factory: reads the GEMINI_* and LLM_* variables (see GeminiSettings)."""
-    return GeminiAnalyzer(read_settings(GeminiSettings))
+    return GeminiAnalyzer(settings.section(GeminiSettings))

@@ -19,7 +19,6 @@ from analyzers.llm.errors import LLMBadOutput, LLMUnavailable, RetryableError
 from analyzers.llm.explainer import Explainer, Reply
 from analyzers.llm.prompt import SCHEMA, Prompt
 from analyzers.llm.settings import LLMSettings
-from buildlens_core.config import read_settings
 from buildlens_core.errors import ConfigError
 from buildlens_core.secrets import resolve
 
@@ -30,6 +29,8 @@ RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
 class OpenAISettings(LLMSettings):
+    prefixes = ("LLM_", "OPENAI_")
+
     openai_base_url: str = ""  # up to and including /v1, e.g. https://buildlens-llm-...run.app/v1
     openai_model: str = ""  # the served model name
     openai_api_key: str = ""  # a key, or an sm:// Secret Manager reference; empty: no key
@@ -183,4 +184,4 @@ def _int(value: Any) -> int | None:
 
 def create(settings: Settings) -> OpenAICompatAnalyzer:
     """Registry factory: reads the OPENAI_* and LLM_* variables (see OpenAISettings)."""
-    return OpenAICompatAnalyzer(read_settings(OpenAISettings))
+    return OpenAICompatAnalyzer(settings.section(OpenAISettings))

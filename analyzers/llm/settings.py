@@ -1,22 +1,23 @@
 """Settings shared by the LLM analyzers (each provider adds its own in its module).
 
-They are read from the environment and `config.env`, like the notifier's own settings, but
-live here so that the LLM analyzers own them. Unknown variables are ignored.
+They are a section of the function's one Settings object (`settings.section(...)`), but
+live here so that the LLM analyzers own them. An `LLM_*` variable that names none of them
+is reported at start-up as unknown.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode
+from pydantic_settings import NoDecode
 
-from buildlens_core.config import settings_config
+from buildlens_core.settings import Section
 
 
-class LLMSettings(BaseSettings):
-    model_config = settings_config()
+class LLMSettings(Section):
+    prefixes: ClassVar[tuple[str, ...]] = ("LLM_",)
 
     llm_max_input_tokens: int = Field(default=6000, ge=64)
     llm_max_output_tokens: int = Field(default=1024, ge=16)

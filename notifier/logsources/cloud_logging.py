@@ -68,24 +68,26 @@ class CloudLoggingSource:
             from google.cloud import logging as gcl  # imported here: only when configured
 
             kwargs: dict[str, Any] = {"_use_grpc": False}
-            if self._settings.cloud_logging_endpoint:
+            if self._settings.cloud.cloud_logging_endpoint:
                 from google.auth.credentials import AnonymousCredentials
 
                 kwargs["credentials"] = AnonymousCredentials()  # type: ignore[no-untyped-call]
-                kwargs["client_options"] = {"api_endpoint": self._settings.cloud_logging_endpoint}
+                kwargs["client_options"] = {
+                    "api_endpoint": self._settings.cloud.cloud_logging_endpoint
+                }
             self._client = gcl.Client(project=project, **kwargs)  # type: ignore[no-untyped-call]
         return self._client
 
     def fetch(self, build: BuildEvent) -> BuildLog:
-        project = build.project_id or self._settings.google_cloud_project
+        project = build.project_id or self._settings.cloud.google_cloud_project
         if not project:
             raise LogNotFound("the build has no projectId: set GOOGLE_CLOUD_PROJECT")
-        wait_until = time.monotonic() + self._settings.log_wait_s
-        deadline = time.monotonic() + self._settings.log_fetch_deadline_s
+        wait_until = time.monotonic() + self._settings.sources.log_wait_s
+        deadline = time.monotonic() + self._settings.sources.log_fetch_deadline_s
         while True:
             log, complete = retry_call(
                 lambda: self._read(build, project, deadline),
-                attempts=self._settings.log_fetch_attempts,
+                attempts=self._settings.sources.log_fetch_attempts,
                 is_transient=lambda e: isinstance(e, LogUnavailable),
                 deadline=deadline,
             )
@@ -93,7 +95,7 @@ class CloudLoggingSource:
                 if not log.lines:
                     raise LogUnavailable(
                         f"Cloud Logging has no entries yet for build {build.id} "
-                        f"after waiting {self._settings.log_wait_s:.0f} s"
+                        f"after waiting {self._settings.sources.log_wait_s:.0f} s"
                     )
                 return log
             time.sleep(_POLL_S)
@@ -102,7 +104,7 @@ class CloudLoggingSource:
         from google.api_core import exceptions as gexc
         from google.cloud import logging as gcl
 
-        acc = LogAccumulator(self._settings.max_log_bytes)
+        acc = LogAccumulator(self._settings.sources.max_log_bytes)
         complete = False
 
         def pairs(entries: Iterable[Any]) -> Iterator[tuple[str, str]]:

@@ -55,6 +55,6 @@ class FixtureLogSource:
 
 
 def create(settings: Settings) -> FixtureLogSource:
-    if not settings.fixture_dir:
+    if not settings.sources.fixture_dir:
         raise LogNotFound("LOG_SOURCE=fixture needs FIXTURE_DIR (a folder or a log file)")
-    return FixtureLogSource(Path(settings.fixture_dir), settings.max_log_bytes)
+    return FixtureLogSource(Path(settings.sources.fixture_dir), settings.sources.max_log_bytes)

@@ -49,7 +49,7 @@ class GcsLogSource:
         if self._client is None:
             import google.cloud.storage as storage  # imported here: only when configured
 
-            self._client = storage.Client(project=self._settings.google_cloud_project or None)
+            self._client = storage.Client(project=self._settings.cloud.google_cloud_project or None)
         return self._client
 
     def fetch(self, build: BuildEvent) -> BuildLog:
@@ -57,16 +57,16 @@ class GcsLogSource:
             raise LogNotFound("the build has no logsBucket")
         bucket, name = object_path(build.logs_bucket, build.id)
         uri = f"gs://{bucket}/{name}"
-        deadline = time.monotonic() + self._settings.log_fetch_deadline_s
+        deadline = time.monotonic() + self._settings.sources.log_fetch_deadline_s
 
         def attempt() -> BuildLog:
-            acc = LogAccumulator(self._settings.max_log_bytes)
+            acc = LogAccumulator(self._settings.sources.max_log_bytes)
             self._download(bucket, name, acc, deadline)
             return build_log(acc, uri)
 
         return retry_call(
             attempt,
-            attempts=self._settings.log_fetch_attempts,
+            attempts=self._settings.sources.log_fetch_attempts,
             is_transient=lambda e: isinstance(e, LogUnavailable),
             deadline=deadline,
         )
@@ -79,7 +79,7 @@ class GcsLogSource:
         try:
             # Our own retry restarts from byte 0 with a fresh accumulator.
             blob.download_to_file(
-                _Feed(acc, deadline), retry=None, timeout=self._settings.log_fetch_timeout_s
+                _Feed(acc, deadline), retry=None, timeout=self._settings.sources.log_fetch_timeout_s
             )
         except gexc.NotFound:
             raise LogNotFound(f"gs://{bucket}/{name} does not exist") from None

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from buildlens_core import secrets
-from buildlens_core.config import settings_config
 from buildlens_core.errors import ConfigError
 from notifier.sinks._http import register_secret
-
-SINK_SETTINGS = settings_config()
 
 
 def required(value: str, env: str, sink: str) -> str:

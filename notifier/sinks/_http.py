@@ -21,18 +21,17 @@ from typing import Any
 
 import httpx
 from pydantic import Field
-from pydantic_settings import BaseSettings
 
-from buildlens_core.config import settings_config
+from buildlens_core.settings import Section
 from notifier.sinks.base import SinkRejected, SinkUnavailable
 
 _MIN_SECRET = 6  # shorter values would redact ordinary words
 
 
-class HttpSettings(BaseSettings):
+class HttpSettings(Section):
     """Knobs shared by the HTTP sinks (each sink has its own deadline)."""
 
-    model_config = settings_config()
+    prefixes = ("SINK_HTTP_",)
 
     sink_http_attempts: int = Field(default=5, ge=1)  # tries per send, the first included
     sink_http_timeout_s: float = Field(default=10.0, gt=0)  # per attempt
@@ -129,7 +128,7 @@ class HttpPoster:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        http = http or HttpSettings()
+        http = http or HttpSettings.model_construct()  # the defaults (tests build posters)
         self.sink = sink
         self.deadline_s = deadline_s
         self.attempts = http.sink_http_attempts

@@ -19,12 +19,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
-from pydantic_settings import BaseSettings
 
-from buildlens_core.config import read_settings
+from buildlens_core.settings import Section
 from notifier.report import Report
 from notifier.retry import retry_call
-from notifier.sinks._config import SINK_SETTINGS
 from notifier.sinks._text import clean, clip
 from notifier.sinks.base import SinkRejected, SinkUnavailable
 
@@ -35,8 +33,8 @@ ENTRY_BUDGET_BYTES = 200_000  # entries are limited to 256 KB; leave room for th
 LABEL_MAX = 1024
 
 
-class LoggingSinkSettings(BaseSettings):
-    model_config = SINK_SETTINGS
+class LoggingSinkSettings(Section):
+    prefixes = ("LOGGING_SINK_",)
 
     logging_sink_log_name: str = "buildlens"
     logging_sink_project: str = ""  # default: GOOGLE_CLOUD_PROJECT, else the build's project
@@ -170,12 +168,12 @@ class CloudLoggingSink:
             raise
 
 
-def create(settings: Settings, own: LoggingSinkSettings | None = None) -> CloudLoggingSink:
-    own = own or read_settings(LoggingSinkSettings)
+def create(settings: Settings) -> CloudLoggingSink:
+    own = settings.section(LoggingSinkSettings)
     return CloudLoggingSink(
         log_name=own.logging_sink_log_name,
-        project=own.logging_sink_project or settings.google_cloud_project,
-        endpoint=settings.cloud_logging_endpoint,
+        project=own.logging_sink_project or settings.cloud.google_cloud_project,
+        endpoint=settings.cloud.cloud_logging_endpoint,
         deadline_s=own.logging_sink_deadline_s,
         attempts=own.logging_sink_attempts,
     )

@@ -21,16 +21,15 @@ from urllib.parse import quote
 
 import httpx
 from pydantic import Field
-from pydantic_settings import BaseSettings
 
-from buildlens_core.config import read_settings
 from buildlens_core.errors import ConfigError
 from buildlens_core.jsonlog import log
+from buildlens_core.settings import Section
 from notifier import templates
 from notifier.render.markdown import render_markdown
 from notifier.report import Report
 from notifier.sinks import _text
-from notifier.sinks._config import SINK_SETTINGS, http_url, required, secret
+from notifier.sinks._config import http_url, required, secret
 from notifier.sinks._http import HttpPoster, HttpSettings
 from notifier.sinks.base import SinkRejected
 
@@ -45,8 +44,8 @@ _MARKER_SAFE = re.compile(r"[^A-Za-z0-9._/-]")
 _MAX_PAGES = 30  # 3000 comments: past that, post a new one rather than page forever
 
 
-class GitHubSettings(BaseSettings):
-    model_config = SINK_SETTINGS
+class GitHubSettings(Section):
+    prefixes = ()  # not GITHUB_: GitHub Actions sets many for every job
 
     github_token: str = ""  # may be sm://
     github_api_url: str = "https://api.github.com"  # GitHub Enterprise: https://HOST/api/v3
@@ -252,8 +251,8 @@ def fit_markdown(report: Report, limit: int) -> str:
     return _text.clip(render_markdown(dataclasses.replace(short, excerpt=())), limit)
 
 
-def create(settings: Settings, own: GitHubSettings | None = None) -> GitHubSink:
-    own = own or read_settings(GitHubSettings)
+def create(settings: Settings) -> GitHubSink:
+    own = settings.section(GitHubSettings)
     token = secret(required(own.github_token, "GITHUB_TOKEN", "github"), "GITHUB_TOKEN")
     if not token:
         raise ConfigError("GITHUB_TOKEN resolved to an empty secret: store the token in it")
@@ -266,4 +265,5 @@ def create(settings: Settings, own: GitHubSettings | None = None) -> GitHubSink:
         context=own.github_context,
         template=template,
         deadline_s=own.github_deadline_s,
+        http=settings.section(HttpSettings),
     )

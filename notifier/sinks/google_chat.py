@@ -12,15 +12,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
-from pydantic_settings import BaseSettings
 
-from buildlens_core.config import read_settings
 from buildlens_core.jsonlog import log
+from buildlens_core.settings import Section
 from notifier import templates
 from notifier.render._facts import log_note
 from notifier.report import Report
 from notifier.sinks import _text
-from notifier.sinks._config import SINK_SETTINGS, http_url, required, secret
+from notifier.sinks._config import http_url, required, secret
 from notifier.sinks._http import HttpPoster, HttpSettings
 from notifier.sinks._text import clip, html_escape, html_link
 
@@ -38,8 +37,8 @@ _FULL_BUDGET = 8000  # characters of log lines in the first try; halved until it
 _ICON = {"FAILURE": "❌", "TIMEOUT": "⏱️", "INTERNAL_ERROR": "⚠️"}
 
 
-class GoogleChatSettings(BaseSettings):
-    model_config = SINK_SETTINGS
+class GoogleChatSettings(Section):
+    prefixes = ("GOOGLE_CHAT_",)
 
     google_chat_webhook_url: str = ""  # https://chat.googleapis.com/v1/spaces/...; may be sm://
     google_chat_template: str = ""  # a Jinja2 card-HTML template file
@@ -261,8 +260,8 @@ def _cap_widgets(sections: list[dict[str, Any]], most: int) -> list[dict[str, An
     return kept
 
 
-def create(settings: Settings, own: GoogleChatSettings | None = None) -> GoogleChatSink:
-    own = own or read_settings(GoogleChatSettings)
+def create(settings: Settings) -> GoogleChatSink:
+    own = settings.section(GoogleChatSettings)
     env = "GOOGLE_CHAT_WEBHOOK_URL"
     url = http_url(secret(required(own.google_chat_webhook_url, env, "google_chat"), env), env)
     template = templates.load_optional(own.google_chat_template, "chat", "GOOGLE_CHAT_TEMPLATE")
@@ -270,5 +269,6 @@ def create(settings: Settings, own: GoogleChatSettings | None = None) -> GoogleC
         url,
         template=template,
         deadline_s=own.google_chat_deadline_s,
+        http=settings.section(HttpSettings),
         key_lines=own.google_chat_key_lines,
     )

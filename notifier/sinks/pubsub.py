@@ -58,4 +58,4 @@ class PubsubSink:
 
 
 def create(settings: Settings) -> PubsubSink:
-    return PubsubSink(settings.report_topic)
+    return PubsubSink(settings.delivery.report_topic)

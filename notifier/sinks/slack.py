@@ -11,15 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
-from pydantic_settings import BaseSettings
 
-from buildlens_core.config import read_settings
 from buildlens_core.jsonlog import log
+from buildlens_core.settings import Section
 from notifier import templates
 from notifier.render._facts import log_note
 from notifier.report import Report
 from notifier.sinks import _text
-from notifier.sinks._config import SINK_SETTINGS, http_url, required, secret
+from notifier.sinks._config import http_url, required, secret
 from notifier.sinks._http import HttpPoster, HttpSettings
 from notifier.sinks._text import clip, clip_markup, slack_escape, slack_link
 
@@ -40,8 +39,8 @@ TOTAL_BUDGET = 12000
 _ICON = {"FAILURE": "❌", "TIMEOUT": "⏱️", "INTERNAL_ERROR": "⚠️"}
 
 
-class SlackSettings(BaseSettings):
-    model_config = SINK_SETTINGS
+class SlackSettings(Section):
+    prefixes = ("SLACK_",)
 
     slack_webhook_url: str = ""  # https://hooks.slack.com/services/...; may be sm://
     slack_template: str = ""  # a Jinja2 mrkdwn template file (see notifier/templates.py)
@@ -273,13 +272,17 @@ def _split(text: str, size: int, most: int) -> list[str]:
     return pieces
 
 
-def create(settings: Settings, own: SlackSettings | None = None) -> SlackSink:
-    own = own or read_settings(SlackSettings)
+def create(settings: Settings) -> SlackSink:
+    own = settings.section(SlackSettings)
     url = http_url(
         secret(required(own.slack_webhook_url, "SLACK_WEBHOOK_URL", "slack"), "SLACK_WEBHOOK_URL"),
         "SLACK_WEBHOOK_URL",
     )
     template = templates.load_optional(own.slack_template, "slack", "SLACK_TEMPLATE")
     return SlackSink(
-        url, template=template, deadline_s=own.slack_deadline_s, key_lines=own.slack_key_lines
+        url,
+        template=template,
+        deadline_s=own.slack_deadline_s,
+        http=settings.section(HttpSettings),
+        key_lines=own.slack_key_lines,
     )

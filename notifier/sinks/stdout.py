@@ -26,4 +26,4 @@ class StdoutSink:
 
 
 def create(settings: Settings) -> StdoutSink:
-    return StdoutSink(settings.stdout_format)
+    return StdoutSink(settings.delivery.stdout_format)

@@ -23,13 +23,12 @@ import time
 from typing import TYPE_CHECKING
 
 from pydantic import Field
-from pydantic_settings import BaseSettings
 
-from buildlens_core.config import read_settings
 from buildlens_core.errors import ConfigError
+from buildlens_core.settings import Section
 from notifier.public_report import SCHEMA_VERSION
 from notifier.report import Report
-from notifier.sinks._config import SINK_SETTINGS, http_url, required, secret
+from notifier.sinks._config import http_url, required, secret
 from notifier.sinks._http import HttpPoster, HttpSettings
 
 if TYPE_CHECKING:
@@ -39,8 +38,8 @@ SIGNATURE_HEADER = "X-Buildlens-Signature-256"
 _RESERVED = {"content-type", "content-length", "host", SIGNATURE_HEADER.lower()}
 
 
-class WebhookSettings(BaseSettings):
-    model_config = SINK_SETTINGS
+class WebhookSettings(Section):
+    prefixes = ("WEBHOOK_",)
 
     webhook_url: str = ""  # may be sm://
     webhook_secret: str = ""  # HMAC-SHA256 key for the signature header; may be sm://
@@ -116,8 +115,8 @@ def _extra_headers(raw: str) -> dict[str, str]:
     return {k: secret(v, f"WEBHOOK_HEADERS[{k}]") for k, v in parsed.items()}
 
 
-def create(settings: Settings, own: WebhookSettings | None = None) -> WebhookSink:
-    own = own or read_settings(WebhookSettings)
+def create(settings: Settings) -> WebhookSink:
+    own = settings.section(WebhookSettings)
     url = http_url(
         secret(required(own.webhook_url, "WEBHOOK_URL", "webhook"), "WEBHOOK_URL"), "WEBHOOK_URL"
     )
@@ -127,4 +126,5 @@ def create(settings: Settings, own: WebhookSettings | None = None) -> WebhookSin
         token=secret(own.webhook_token, "WEBHOOK_TOKEN"),
         headers=_extra_headers(own.webhook_headers),
         deadline_s=own.webhook_deadline_s,
+        http=settings.section(HttpSettings),
     )

@@ -170,5 +170,7 @@ def _transient(what: str) -> Iterator[None]:
 
 def create(settings: Settings) -> FirestoreStateStore:
     return FirestoreStateStore(
-        settings.google_cloud_project, settings.history_retention_days, settings.firestore_database
+        settings.cloud.google_cloud_project,
+        settings.state.history_retention_days,
+        settings.state.firestore_database,
     )

@@ -7,7 +7,7 @@ from typing import Any
 from analyzers import ANALYZERS, AnalysisContext
 from buildlens_core.build import BuildEvent, Step
 from buildlens_core.buildlog import build_log_from_bytes
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from tests.analyzers import snippets
 from tests.analyzers.helpers import cloudbuild_log
 
@@ -35,7 +35,7 @@ def test_registered_names() -> None:
 
 def test_pipeline_findings_follow_the_contract() -> None:
     ctx, where = _context()
-    settings = Settings()
+    settings = load_settings()
     for name in ("failing_step", "key_lines", "excerpt", "classify", "fingerprint"):
         analyzer = ANALYZERS[name](settings)
         ctx.findings.extend(analyzer.analyze(ctx))
@@ -55,6 +55,6 @@ def test_pipeline_findings_follow_the_contract() -> None:
 
 def test_analyzers_work_without_key_lines_first() -> None:
     ctx, _ = _context()
-    settings = Settings()
+    settings = load_settings()
     for name in ("excerpt", "classify", "fingerprint"):
         assert ANALYZERS[name](settings).analyze(ctx), name

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from buildlens_core.build import decode_build
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from fixtures.biglog import write_big_log
 from notifier.pipeline import Notifier
 from notifier.sinks.stdout import StdoutSink
@@ -55,7 +55,7 @@ def test_big_log_through_gcs_keeps_numbers(
     build = fixture_build("pytest-failure", options={"logging": "GCS_ONLY"})
     serve_log(fake_gcs, build, "pytest-failure", big_log)
     out = io.StringIO()
-    settings = Settings(google_cloud_project="p", max_log_bytes=8 << 20)
+    settings = load_settings(google_cloud_project="p", max_log_bytes=8 << 20)
     outcome = Notifier(settings, sinks=[StdoutSink("json", out)]).handle_build(decode_build(build))
     report = json.loads(out.getvalue())
     total, assertion_lines = line_numbers_of(big_log, b"AssertionError: assert Decimal")

@@ -15,7 +15,7 @@ import pytest
 
 from buildlens_core.build import decode_build
 from buildlens_core.errors import TransientError
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import InProgressElsewhere, Notifier
 from notifier.report import Report
@@ -52,7 +52,7 @@ def notifier(*sinks: RecordingSink, **settings: Any) -> Notifier:
     project = f"test-{uuid.uuid4().hex[:12]}"
     retention = settings.get("history_retention_days", 1)
     store = FirestoreStateStore(project, retention_days=retention)
-    return Notifier(Settings(**settings), sinks=list(sinks), store=store)
+    return Notifier(load_settings(**settings), sinks=list(sinks), store=store)
 
 
 def fixture_source(case: str = "pytest-failure") -> FixtureLogSource:

@@ -10,7 +10,7 @@ import pytest
 
 from buildlens_core.build import BuildEvent, decode_build
 from buildlens_core.buildlog import build_log_from_bytes
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier.logsources import LogNotFound, LogUnavailable
 from notifier.logsources.cloud_logging import CloudLoggingSource
 from notifier.logsources.gcs import GcsLogSource, object_path
@@ -49,7 +49,7 @@ def test_object_path() -> None:
 def test_gcs_reads_the_whole_log_with_steps(gcs_env: FakeGcs) -> None:
     build = fixture_build(logsBucket="gs://logs-bucket/prefix")
     gcs_env.put("logs-bucket", f"prefix/log-{build.id}.txt", CASE / "log.txt")
-    log = GcsLogSource(Settings(google_cloud_project="buildlens-demo")).fetch(build)
+    log = GcsLogSource(load_settings(google_cloud_project="buildlens-demo")).fetch(build)
     assert [(x.number, x.step, x.text) for x in log.lines] == expected_lines()
     assert log.source == f"gs://logs-bucket/prefix/log-{build.id}.txt"
     assert log.step_ids[1] == "unit-tests"
@@ -59,7 +59,7 @@ def test_gcs_retries_a_503_then_succeeds(gcs_env: FakeGcs) -> None:
     build = fixture_build(logsBucket="gs://logs-bucket")
     gcs_env.put("logs-bucket", f"log-{build.id}.txt", CASE / "log.txt")
     gcs_env.faults.append(Response(503, b'{"error": {"code": 503, "message": "backend"}}'))
-    log = GcsLogSource(Settings(google_cloud_project="buildlens-demo")).fetch(build)
+    log = GcsLogSource(load_settings(google_cloud_project="buildlens-demo")).fetch(build)
     assert len(log.lines) == len(expected_lines())
     media = [r for r in gcs_env.requests if r.query.get("alt") == ["media"]]
     assert len(media) == 2
@@ -70,13 +70,13 @@ def test_gcs_gives_up_after_its_attempts(gcs_env: FakeGcs) -> None:
     for _ in range(3):
         gcs_env.faults.append(Response(503, b"{}"))
     with pytest.raises(LogUnavailable):
-        GcsLogSource(Settings(google_cloud_project="p", log_fetch_attempts=3)).fetch(build)
+        GcsLogSource(load_settings(google_cloud_project="p", log_fetch_attempts=3)).fetch(build)
     assert len([r for r in gcs_env.requests if r.query.get("alt") == ["media"]]) == 3
 
 
 def test_gcs_missing_object_is_not_found(gcs_env: FakeGcs) -> None:
     with pytest.raises(LogNotFound, match="does not exist"):
-        GcsLogSource(Settings(google_cloud_project="p")).fetch(
+        GcsLogSource(load_settings(google_cloud_project="p")).fetch(
             fixture_build(logsBucket="gs://logs-bucket")
         )
 
@@ -89,7 +89,7 @@ def test_gcs_over_limit_log_keeps_head_and_tail(gcs_env: FakeGcs, tmp_path: Path
         fh.write(b"ERROR\n")
     build = fixture_build(logsBucket="gs://logs-bucket")
     gcs_env.put("logs-bucket", f"log-{build.id}.txt", big)
-    log = GcsLogSource(Settings(google_cloud_project="p", max_log_bytes=1 << 20)).fetch(build)
+    log = GcsLogSource(load_settings(google_cloud_project="p", max_log_bytes=1 << 20)).fetch(build)
     assert log.total_lines == 200_001
     assert log.cut is not None and log.cut.count > 150_000
     assert log.lines[-1].number == 200_001 and log.lines[-1].text == "ERROR"
@@ -97,7 +97,9 @@ def test_gcs_over_limit_log_keeps_head_and_tail(gcs_env: FakeGcs, tmp_path: Path
 
 
 def cloud_logging(fake: FakeCloudLogging, **settings: Any) -> CloudLoggingSource:
-    return CloudLoggingSource(Settings(cloud_logging_endpoint=fake.url, log_wait_s=0, **settings))
+    return CloudLoggingSource(
+        load_settings(cloud_logging_endpoint=fake.url, log_wait_s=0, **settings)
+    )
 
 
 def test_cloud_logging_pages_and_filters_explicitly(fake_logging: FakeCloudLogging) -> None:
@@ -166,6 +168,8 @@ def test_gcs_download_stops_at_its_deadline(gcs_env: FakeGcs, tmp_path: Path) ->
     big.write_bytes(b"x" * (64 << 20))
     build = fixture_build(logsBucket="gs://logs-bucket")
     gcs_env.put("logs-bucket", f"log-{build.id}.txt", big)
-    settings = Settings(google_cloud_project="p", log_fetch_deadline_s=0.05, log_fetch_attempts=1)
+    settings = load_settings(
+        google_cloud_project="p", log_fetch_deadline_s=0.05, log_fetch_attempts=1
+    )
     with pytest.raises(LogUnavailable, match="LOG_FETCH_DEADLINE_S"):
         GcsLogSource(settings).fetch(build)

@@ -8,7 +8,7 @@ from pathlib import Path
 from analyzers import ANALYZERS
 from analyzers.base import AnalysisContext
 from buildlens_core.build import decode_build
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from buildlens_core.state import StateStore
 from notifier.logsources.fixture import FixtureLogSource
 from tests.conftest import FIXTURES
@@ -26,8 +26,8 @@ def context(case: str | Path, *, state: StateStore | None = None) -> AnalysisCon
     (build.json and log.txt): a fixture case name or a path."""
     folder = case if isinstance(case, Path) else FIXTURES / case
     build = decode_build(json.loads((folder / "build.json").read_text()))
-    settings = Settings(analyzers=rule_names())
-    source = FixtureLogSource(folder, settings.max_log_bytes)
+    settings = load_settings(analyzers=rule_names())
+    source = FixtureLogSource(folder, settings.sources.max_log_bytes)
     log = source.fetch(build)
     ctx = AnalysisContext(build, log, state=state)
     for name in rule_names():

@@ -12,7 +12,7 @@ import pytest
 from analyzers.llm.errors import LLMBadOutput, LLMError, LLMUnavailable
 from analyzers.llm.openai_compat import OpenAICompatAnalyzer, OpenAISettings
 from buildlens_core.build import decode_build
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
 from notifier.report import Report
@@ -149,11 +149,11 @@ def test_non_json_answer_degrades_cleanly_through_the_pipeline(
     monkeypatch.setenv("LLM_MAX_OUTPUT_TOKENS", "48")
     monkeypatch.setenv("LLM_DEADLINE_S", "120")
     monkeypatch.setenv("LLM_ATTEMPT_TIMEOUT_S", "100")
-    settings = Settings(analyzers=("failing_step", "tail", "key_lines", "classify", "openai"))
+    settings = load_settings(analyzers=("failing_step", "tail", "key_lines", "classify", "openai"))
     notifier = Notifier(settings, sinks=[Collect()])
     build = decode_build(json.loads((FIXTURES / CASE / "build.json").read_text()))
     outcome = notifier.handle_build(
-        build, log_source=FixtureLogSource(FIXTURES / CASE, settings.max_log_bytes)
+        build, log_source=FixtureLogSource(FIXTURES / CASE, settings.sources.max_log_bytes)
     )
     report = outcome.report
     assert report is not None

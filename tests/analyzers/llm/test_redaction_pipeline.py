@@ -16,7 +16,7 @@ import pytest
 
 from buildlens_core.build import decode_build
 from buildlens_core.redact import Redactor
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
 from notifier.render.markdown import render_markdown
@@ -65,13 +65,13 @@ def run(
     monkeypatch.setenv("GEMINI_API_KEY", "test-key-not-a-secret")
     monkeypatch.setenv("GEMINI_BASE_URL", fake.url)
     monkeypatch.setenv("LLM_REDACT_PATTERNS", json.dumps([CUSTOM_PATTERN]))
-    settings = Settings(
+    settings = load_settings(
         analyzers=("failing_step", "tail", "key_lines", "classify", "fingerprint", "gemini"),
         tail_lines=150,
     )
     notifier = Notifier(settings, sinks=[sink])
     build = decode_build(json.loads((folder / "build.json").read_text()))
-    source = FixtureLogSource(folder, settings.max_log_bytes)
+    source = FixtureLogSource(folder, settings.sources.max_log_bytes)
     outcome = notifier.handle_build(build, log_source=source)
     assert outcome.report is not None
     return outcome.report

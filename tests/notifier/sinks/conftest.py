@@ -15,7 +15,7 @@ import pytest
 
 from analyzers.base import Finding, LineRange
 from buildlens_core.build import decode_build
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
 from notifier.report import ExcerptLine, History, Report, StageError
@@ -181,7 +181,7 @@ def build_json(case: str = "pytest-failure", **subs: str) -> dict[str, Any]:
 def fixture_report(case: str = "pytest-failure", **subs: str) -> Report:
     """The report the real pipeline makes for a recorded build."""
     capture = _Capture()
-    notifier = Notifier(Settings(), sinks=[capture])
+    notifier = Notifier(load_settings(), sinks=[capture])
     build = decode_build(build_json(case, **subs))
     notifier.handle_build(build, log_source=FixtureLogSource(FIXTURES / case, 1 << 24))
     return capture.reports[0]

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier.public_report import SCHEMA_VERSION
 from notifier.sinks import SINKS
 from notifier.sinks.base import SinkRejected, SinkUnavailable
-from notifier.sinks.cloud_logging import CloudLoggingSink, LoggingSinkSettings, create
+from notifier.sinks.cloud_logging import CloudLoggingSink, create
 from tests.fakes.cloud_logging_write import FakeLoggingWriter
 from tests.fakes.http import Response
 from tests.notifier.sinks.conftest import fixture_report, hostile_report, recovery_report
 
 
 def sink(fake: FakeLoggingWriter, **kw: object) -> CloudLoggingSink:
-    settings = Settings(cloud_logging_endpoint=fake.url, google_cloud_project="ops-project")
-    return create(settings, LoggingSinkSettings(**kw))  # type: ignore[arg-type]
+    settings = load_settings(
+        cloud_logging_endpoint=fake.url, google_cloud_project="ops-project", **kw
+    )
+    return create(settings)
 
 
 def test_registered() -> None:
@@ -103,7 +105,9 @@ def test_permission_denied_is_permanent(fake_logging_writer: FakeLoggingWriter) 
 
 
 def test_project_defaults_to_the_builds(fake_logging_writer: FakeLoggingWriter) -> None:
-    settings = Settings(cloud_logging_endpoint=fake_logging_writer.url, google_cloud_project="")
-    create(settings, LoggingSinkSettings()).send(fixture_report())
+    settings = load_settings(
+        cloud_logging_endpoint=fake_logging_writer.url, google_cloud_project=""
+    )
+    create(settings).send(fixture_report())
     [entry] = fake_logging_writer.entries()
     assert entry["logName"] == "projects/buildlens-demo/logs/buildlens"

@@ -7,12 +7,12 @@ import dataclasses
 import pytest
 
 from buildlens_core.errors import ConfigError
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier.render.markdown import escape
 from notifier.report import History
 from notifier.sinks import SINKS
 from notifier.sinks.base import SinkRejected
-from notifier.sinks.github import GitHubSettings, GitHubSink, create
+from notifier.sinks.github import GitHubSink, create
 from tests.fakes.github import FakeGitHub
 from tests.fakes.http import Response
 from tests.notifier.sinks.conftest import (
@@ -28,8 +28,7 @@ REPO = "acme/payments-api"
 
 
 def sink(fake: FakeGitHub, **kw: object) -> GitHubSink:
-    own = GitHubSettings(github_token=GITHUB_TOKEN, github_api_url=fake.api_url, **kw)  # type: ignore[arg-type]
-    return create(Settings(), own)
+    return create(load_settings(github_token=GITHUB_TOKEN, github_api_url=fake.api_url, **kw))
 
 
 def test_registered() -> None:
@@ -133,9 +132,9 @@ def test_build_without_repo_is_rejected(fake_github: FakeGitHub) -> None:
 
 
 def test_bad_token_is_rejected_without_echoing_it(fake_github: FakeGitHub, logs: Logs) -> None:
-    own = GitHubSettings(github_token="ghp_wrongTOKENvalue", github_api_url=fake_github.api_url)
+    own = load_settings(github_token="ghp_wrongTOKENvalue", github_api_url=fake_github.api_url)
     with pytest.raises(SinkRejected, match=r"401.*GITHUB") as info:
-        create(Settings(), own).send(fixture_report())
+        create(own).send(fixture_report())
     assert "wrongTOKEN" not in str(info.value) and "wrongTOKEN" not in logs.text()
     assert len(fake_github.requests) == 1
 
@@ -168,11 +167,11 @@ def test_token_from_secret_manager(
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", secret_manager.put(GITHUB_TOKEN))
     monkeypatch.setenv("GITHUB_API_URL", fake_github.api_url)
-    create(Settings()).send(fixture_report())
+    create(load_settings()).send(fixture_report())
     assert len(fake_github.repo(REPO).statuses) == 1
 
 
 def test_missing_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     with pytest.raises(ConfigError, match=r"GITHUB_TOKEN.*remove github from SINKS"):
-        create(Settings())
+        create(load_settings())

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from buildlens_core.errors import ConfigError
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier.sinks import SINKS
 from notifier.sinks.base import SinkRejected
-from notifier.sinks.google_chat import GoogleChatSettings, GoogleChatSink, create
+from notifier.sinks.google_chat import GoogleChatSink, create
 from tests.fakes.google_chat import FakeGoogleChat, card_texts, chat_problems
 from tests.fakes.http import Response
 from tests.notifier.sinks.conftest import (
@@ -27,8 +27,7 @@ HOOK = "/v1/spaces/AAAA1234/messages?key=KEYsecret123&token=TOKENsecret456"
 
 
 def sink(fake: FakeGoogleChat, **kw: object) -> GoogleChatSink:
-    own = GoogleChatSettings(google_chat_webhook_url=fake.url + HOOK, **kw)  # type: ignore[arg-type]
-    return create(Settings(), own)
+    return create(load_settings(google_chat_webhook_url=fake.url + HOOK, **kw))
 
 
 def test_registered() -> None:
@@ -121,12 +120,12 @@ def test_400_not_retried_and_secret_free(fake_chat: FakeGoogleChat, logs: Logs) 
 def test_missing_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GOOGLE_CHAT_WEBHOOK_URL", raising=False)
     with pytest.raises(ConfigError, match="GOOGLE_CHAT_WEBHOOK_URL"):
-        create(Settings())
+        create(load_settings())
 
 
 def test_url_from_secret_manager(
     fake_chat: FakeGoogleChat, secret_manager: Secrets, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GOOGLE_CHAT_WEBHOOK_URL", secret_manager.put(fake_chat.url + HOOK))
-    create(Settings()).send(fixture_report())
+    create(load_settings()).send(fixture_report())
     assert fake_chat.requests[0].path == "/v1/spaces/AAAA1234/messages"

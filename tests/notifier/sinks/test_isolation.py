@@ -10,7 +10,7 @@ import pytest
 
 from buildlens_core.build import decode_build
 from buildlens_core.errors import TransientError
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
 from notifier.sinks import github, slack, webhook
@@ -30,27 +30,15 @@ HMAC_KEY = "isolation-hmac-KEY-42"
 def sinks(
     fake_slack: FakeSlack, fake_github: FakeGitHub, fake_webhook: FakeWebhook, secrets: Secrets
 ) -> list[Sink]:
-    settings = Settings()
-    return [
-        slack.create(
-            settings,
-            slack.SlackSettings(slack_webhook_url=secrets.put(fake_slack.url + HOOK_SECRET)),
-        ),
-        github.create(
-            settings,
-            github.GitHubSettings(
-                github_token=secrets.put(GITHUB_TOKEN),
-                github_api_url=fake_github.api_url,
-                github_deadline_s=1.0,
-            ),
-        ),
-        webhook.create(
-            settings,
-            webhook.WebhookSettings(
-                webhook_url=fake_webhook.url + "/in", webhook_secret=secrets.put(HMAC_KEY)
-            ),
-        ),
-    ]
+    settings = load_settings(
+        slack_webhook_url=secrets.put(fake_slack.url + HOOK_SECRET),
+        github_token=secrets.put(GITHUB_TOKEN),
+        github_api_url=fake_github.api_url,
+        github_deadline_s=1.0,
+        webhook_url=fake_webhook.url + "/in",
+        webhook_secret=secrets.put(HMAC_KEY),
+    )
+    return [slack.create(settings), github.create(settings), webhook.create(settings)]
 
 
 def deliver(notifier: Notifier, build: dict[str, object]) -> object:
@@ -74,7 +62,7 @@ def test_one_sink_down_the_others_deliver_and_redelivery_retries_only_it(
     logs: Logs,
 ) -> None:
     notifier = Notifier(
-        Settings(), sinks=sinks(fake_slack, fake_github, fake_webhook, secret_manager)
+        load_settings(), sinks=sinks(fake_slack, fake_github, fake_webhook, secret_manager)
     )
     for _ in range(100):
         fake_github.faults.append(Response(503, b'{"message": "unavailable"}'))
@@ -106,7 +94,7 @@ def test_a_rejecting_sink_is_reported_not_retried(
     logs: Logs,
 ) -> None:
     notifier = Notifier(
-        Settings(), sinks=sinks(fake_slack, fake_github, fake_webhook, secret_manager)
+        load_settings(), sinks=sinks(fake_slack, fake_github, fake_webhook, secret_manager)
     )
     fake_slack.faults.append(Response(403, b"invalid_token", {"Content-Type": "text/plain"}))
     outcome = deliver(notifier, build_json(CASE))

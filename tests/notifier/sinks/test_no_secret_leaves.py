@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from buildlens_core.build import decode_build
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
 from notifier.render import RENDERERS
@@ -74,41 +74,29 @@ def test_no_planted_secret_leaves_by_any_way_out(
     monkeypatch.setenv("OPENAI_BASE_URL", openai.url + "/v1")
     monkeypatch.setenv("OPENAI_MODEL", "r1-distill")
     monkeypatch.setenv("LLM_REDACT_PATTERNS", json.dumps([CUSTOM_PATTERN]))
-    settings = Settings(
+    settings = load_settings(
         analyzers=(
             "failing_step", "tail", "key_lines", "classify", "fingerprint", "gemini", "openai",
         ),
         tail_lines=150,
         cloud_logging_endpoint=fake_logging_writer.url,
         google_cloud_project="ops-project",
+        slack_webhook_url=fake_slack.url + "/services/T1/B1/x",
+        google_chat_webhook_url=fake_chat.url + "/v1/spaces/AAA/messages",
+        github_token=GITHUB_TOKEN,
+        github_api_url=fake_github.api_url,
+        github_mode="check_run",
+        webhook_url=fake_webhook.url + "/in",
     )  # fmt: skip
     sinks: list[Sink] = [
-        slack.create(
-            settings, slack.SlackSettings(slack_webhook_url=fake_slack.url + "/services/T1/B1/x")
-        ),
-        google_chat.create(
-            settings,
-            google_chat.GoogleChatSettings(
-                google_chat_webhook_url=fake_chat.url + "/v1/spaces/AAA/messages"
-            ),
-        ),
-        github.create(
-            settings,
-            github.GitHubSettings(
-                github_token=GITHUB_TOKEN,
-                github_api_url=fake_github.api_url,
-                github_mode="check_run",
-            ),
-        ),
-        webhook.create(settings, webhook.WebhookSettings(webhook_url=fake_webhook.url + "/in")),
-        cloud_logging.create(settings),
+        module.create(settings) for module in (slack, google_chat, github, webhook, cloud_logging)
     ]
     notifier = Notifier(settings, sinks=sinks)
     build = decode_build(json.loads((folder / "build.json").read_text()))
     outcome = notifier.handle_build(
         build,
         published=datetime.now(UTC).isoformat(),
-        log_source=FixtureLogSource(folder, settings.max_log_bytes),
+        log_source=FixtureLogSource(folder, settings.sources.max_log_bytes),
     )
     report = outcome.report
     assert isinstance(report, Report)

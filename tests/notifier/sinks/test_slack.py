@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from buildlens_core.errors import ConfigError
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier.sinks import SINKS
 from notifier.sinks.base import SinkRejected, SinkUnavailable
-from notifier.sinks.slack import SlackSettings, SlackSink, create
+from notifier.sinks.slack import SlackSink, create
 from tests.fakes.http import Response
 from tests.fakes.slack import FakeSlack, mrkdwn_texts, slack_problems
 from tests.notifier.sinks.conftest import (
@@ -27,7 +27,7 @@ HOOK = "/services/T0001/B0001/abcdefSECRETxyz"
 
 
 def sink(fake: FakeSlack, **kw: object) -> SlackSink:
-    return create(Settings(), SlackSettings(slack_webhook_url=fake.url + HOOK, **kw))  # type: ignore[arg-type]
+    return create(load_settings(slack_webhook_url=fake.url + HOOK, **kw))
 
 
 def test_registered() -> None:
@@ -142,7 +142,7 @@ def test_down_is_transient(fake_slack: FakeSlack) -> None:
 def test_missing_url_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
     with pytest.raises(ConfigError, match=r"SLACK_WEBHOOK_URL.*remove slack from SINKS"):
-        create(Settings())
+        create(load_settings())
 
 
 def test_settings_from_the_environment(
@@ -150,7 +150,7 @@ def test_settings_from_the_environment(
 ) -> None:
     monkeypatch.setenv("SLACK_WEBHOOK_URL", fake_slack.url + HOOK)
     monkeypatch.setenv("SLACK_KEY_LINES", "3")
-    create(Settings()).send(fixture_report())
+    create(load_settings()).send(fixture_report())
     code = next(t for t in mrkdwn_texts(fake_slack.messages()[0]) if "*Key lines*" in t)
     assert code.count("\n") == 3 + 2  # three lines between the fences
 
@@ -160,7 +160,7 @@ def test_url_from_secret_manager_never_logged(
 ) -> None:
     ref = secret_manager.put(fake_slack.url + HOOK)
     monkeypatch.setenv("SLACK_WEBHOOK_URL", ref)
-    slack = create(Settings())
+    slack = create(load_settings())
     slack.send(fixture_report())
     assert fake_slack.requests[-1].path == HOOK
     fake_slack.faults.append(Response(404, b"no_service"))
@@ -174,5 +174,5 @@ def test_url_from_secret_manager_never_logged(
 def test_bad_url_secret_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_WEBHOOK_URL", "hooks.slack.com/services/T/B/notASchemeSecret")
     with pytest.raises(ConfigError) as info:
-        create(Settings())
+        create(load_settings())
     assert "notASchemeSecret" not in str(info.value)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from buildlens_core.errors import ConfigError
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier import templates
 from notifier.sinks import github, google_chat, slack
 from tests.notifier.sinks.conftest import hostile_report, write_template
@@ -54,18 +54,13 @@ def test_missing_file() -> None:
 def test_broken_template_fails_sink_creation(tmp_path: Path) -> None:
     path = write_template(tmp_path, "{{ title ")
     with pytest.raises(ConfigError, match="SLACK_TEMPLATE"):
-        slack.create(
-            Settings(), slack.SlackSettings(slack_webhook_url="https://x", slack_template=path)
-        )
+        slack.create(load_settings(slack_webhook_url="https://x", slack_template=path))
     with pytest.raises(ConfigError, match="GOOGLE_CHAT_TEMPLATE"):
         google_chat.create(
-            Settings(),
-            google_chat.GoogleChatSettings(
-                google_chat_webhook_url="https://x", google_chat_template=path
-            ),
+            load_settings(google_chat_webhook_url="https://x", google_chat_template=path)
         )
     with pytest.raises(ConfigError, match="GITHUB_TEMPLATE"):
-        github.create(Settings(), github.GitHubSettings(github_token="t", github_template=path))
+        github.create(load_settings(github_token="t", github_template=path))
 
 
 @pytest.mark.parametrize(

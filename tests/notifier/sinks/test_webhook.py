@@ -9,11 +9,11 @@ import json
 import pytest
 
 from buildlens_core.errors import ConfigError
-from buildlens_core.settings import Settings
+from buildlens_core.settings import load_settings
 from notifier.public_report import SCHEMA_VERSION
 from notifier.sinks import SINKS
 from notifier.sinks.base import SinkRejected
-from notifier.sinks.webhook import SIGNATURE_HEADER, WebhookSettings, WebhookSink, create
+from notifier.sinks.webhook import SIGNATURE_HEADER, WebhookSink, create
 from tests.fakes.http import Response
 from tests.fakes.webhook import FakeWebhook
 from tests.notifier.sinks.conftest import Logs, Secrets, fixture_report, recovery_report
@@ -22,8 +22,7 @@ KEY = "hmac-key-0123456789"
 
 
 def sink(fake: FakeWebhook, **kw: str) -> WebhookSink:
-    own = WebhookSettings(webhook_url=fake.url + "/hooks/buildlens", **kw)  # type: ignore[arg-type]
-    return create(Settings(), own)
+    return create(load_settings(webhook_url=fake.url + "/hooks/buildlens", **kw))
 
 
 def header(request: object, name: str) -> str:
@@ -135,4 +134,4 @@ def test_400_not_retried(fake_webhook: FakeWebhook) -> None:
 def test_missing_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WEBHOOK_URL", raising=False)
     with pytest.raises(ConfigError, match="needs WEBHOOK_URL"):
-        create(Settings())
+        create(load_settings())
