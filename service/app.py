@@ -39,7 +39,7 @@ from .proxy import (
 )
 from .ratelimit import RateLimiter, retry_after_header
 from .settings import Settings
-from .upstream import UpstreamError, UpstreamPool
+from .upstream import Upstream, UpstreamError, UpstreamPool
 
 _log = logging.getLogger("service.gateway")
 
@@ -72,7 +72,7 @@ def key_source(settings: Settings) -> KeySource:
 class _Gateway:
     """Request handling, kept apart from FastAPI wiring so each piece reads on its own."""
 
-    def __init__(self, settings: Settings, upstream: UpstreamPool | None = None) -> None:
+    def __init__(self, settings: Settings, upstream: Upstream | None = None) -> None:
         self.settings = settings
         self.store = KeyStore(key_source(settings), settings.admin_names)
         self.metrics = GatewayMetrics()
@@ -345,7 +345,7 @@ class _CloseUnreadBodies:
         await self.app(scope, tracking_receive, closing_send)
 
 
-def create_app(settings: Settings, upstream: UpstreamPool | None = None) -> FastAPI:
+def create_app(settings: Settings, upstream: Upstream | None = None) -> FastAPI:
     """Build the gateway; `upstream` replaces the connection pool to the model server (another
     host, TLS settings, tests), which is otherwise made from the settings."""
     gateway = _Gateway(settings, upstream)

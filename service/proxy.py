@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .errors import error_response
-from .upstream import Aborted, Exchange, UpstreamError, UpstreamPool, UpstreamTimeout
+from .upstream import Aborted, Upstream, UpstreamError, UpstreamExchange, UpstreamTimeout
 
 _log = logging.getLogger("service.proxy")
 
@@ -234,7 +234,7 @@ async def send_response(send: Send, response: Response, close: bool = False) -> 
 class Proxy:
     """Sends allowlisted requests to the upstream server through one keep-alive pool."""
 
-    def __init__(self, pool: UpstreamPool) -> None:
+    def __init__(self, pool: Upstream) -> None:
         self.pool = pool
         self.read_timeout = pool.read_timeout
 
@@ -327,7 +327,7 @@ class Proxy:
             exchange.close()
         done(outcome)
 
-    async def _answer(self, exchange: Exchange, send: Send, outcome: Outcome) -> None:
+    async def _answer(self, exchange: UpstreamExchange, send: Send, outcome: Outcome) -> None:
         """A whole (non-streamed) answer: read, count its tokens, send with its length."""
         try:
             payload = await exchange.read_all()
@@ -344,7 +344,7 @@ class Proxy:
         headers.append((b"content-length", b"%d" % len(payload)))
         await send_whole(send, exchange.status, headers, payload)
 
-    async def _relay(self, exchange: Exchange, send: Send, outcome: Outcome) -> None:
+    async def _relay(self, exchange: UpstreamExchange, send: Send, outcome: Outcome) -> None:
         """A stream, chunk by chunk as upstream sends it (never buffered)."""
         headers = filter_headers(exchange.headers, _DROP_STREAM) + _STREAM_HEADERS
         usage = _SseUsage(outcome)

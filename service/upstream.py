@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from typing import cast
+from typing import Protocol, cast
 from urllib.parse import urlsplit
 
 import httptools
@@ -23,8 +23,10 @@ import httptools
 __all__ = [
     "Aborted",
     "Exchange",
+    "Upstream",
     "UpstreamBroken",
     "UpstreamError",
+    "UpstreamExchange",
     "UpstreamPool",
     "UpstreamTimeout",
     "UpstreamUnavailable",
@@ -53,6 +55,40 @@ class UpstreamBroken(UpstreamError):
 
 class Aborted(UpstreamError):
     """The gateway hung up itself (its client left)."""
+
+
+class UpstreamExchange(Protocol):
+    """What the proxy needs of one exchange (`Exchange` is the one the gateway ships)."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+
+    async def start(self) -> None: ...
+    async def read(self) -> bytes: ...
+    async def read_all(self) -> bytes: ...
+    def abort(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class Upstream(Protocol):
+    """What the gateway needs of its upstream client (`UpstreamPool`; the bench compares others
+    through this seam). Failures raise the `UpstreamError` subclasses above."""
+
+    read_timeout: float
+
+    def exchange(
+        self,
+        method: str,
+        path: str,
+        query: bytes = b"",
+        headers: list[tuple[bytes, bytes]] | None = None,
+        body: bytes = b"",
+        read_timeout: float | None = None,
+    ) -> UpstreamExchange: ...
+
+    async def get(self, path: str, timeout: float | None = None) -> tuple[int, bytes]: ...
+
+    async def aclose(self) -> None: ...
 
 
 class _Connection(asyncio.Protocol):
