@@ -277,6 +277,7 @@ def _row(name: str, scores: list[Score]) -> str:
 @dataclass(frozen=True, slots=True)
 class Verdicts:
     category: float
+    unclassified: float  # said nothing; the rest of the misses named a wrong category
     failing_step: float
     collisions: int  # fingerprints shared by cases of different causes
     empty: int  # cases without a fingerprint
@@ -287,6 +288,7 @@ def verdicts(cases: list[Case], outs: list[Output]) -> Verdicts:
     reports = [o.report for o in outs if o.report is not None]
     pairs = list(zip(cases, reports, strict=True))
     category = mean(float(r.category == c.category) for c, r in pairs)
+    silent = mean(float(r.category == UNCLASSIFIED != c.category) for c, r in pairs)
     step = mean(float(r.failing_step == c.failing_step) for c, r in pairs)
     by_print: dict[str, set[str]] = defaultdict(set)
     for c, r in zip(cases, reports, strict=True):
@@ -302,7 +304,7 @@ def verdicts(cases: list[Case], outs: list[Output]) -> Verdicts:
         for c, r in zip(cases, reports, strict=True)
         if r.fingerprint
     ]
-    return Verdicts(category, step, collisions, empty, mean(float(k) for k in kept))
+    return Verdicts(category, silent, step, collisions, empty, mean(float(k) for k in kept))
 
 
 def print_tables(cases: list[Case]) -> None:
@@ -325,9 +327,12 @@ def print_tables(cases: list[Case]) -> None:
             print(_row(name, [score(c, o) for c, o in zip(chosen, outs, strict=True)]))
         v = verdicts(chosen, project)
         print(
-            "\n| buildlens | category right | failing step right | fingerprint collisions "
-            "| no fingerprint | fingerprint stable |\n|---|---|---|---|---|---|\n"
-            f"| {part} ({kind}) | {100 * v.category:.0f}% | {100 * v.failing_step:.0f}% "
+            "\n| buildlens | category right | wrong category | unclassified | failing step right "
+            "| fingerprint collisions | no fingerprint | fingerprint stable |\n"
+            "|---|---|---|---|---|---|---|---|\n"
+            f"| {part} ({kind}) | {100 * v.category:.0f}% "
+            f"| {100 * (1 - v.category - v.unclassified):.0f}% | {100 * v.unclassified:.0f}% "
+            f"| {100 * v.failing_step:.0f}% "
             f"| {v.collisions} | {v.empty} | {100 * v.stable:.0f}% |"
         )
 
