@@ -1,4 +1,11 @@
-"""Renderers: a report as text, Markdown or versioned JSON."""
+"""Renderers: every way a report is shown, in one place.
+
+`RENDERERS` (text, Markdown, versioned JSON) are the output formats of the stdout sink and
+the command line; `blockkit` (Slack), `chat_card` (Google Chat) and `github_markdown` (check
+runs, comments, commit status) are the sinks' layouts; `templates` renders a user's Jinja2
+template instead of a built-in layout; `_text` holds the escaping and clipping they share.
+Sinks only deliver what these return.
+"""
 
 from __future__ import annotations
 

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from buildlens_core.settings import Section
+from notifier.render._text import clean, clip
 from notifier.report import Report
 from notifier.retry import retry_call
-from notifier.sinks._text import clean, clip
 from notifier.sinks.base import SinkRejected, SinkUnavailable
 
 if TYPE_CHECKING:

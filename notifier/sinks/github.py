@@ -13,7 +13,6 @@ request comment that is edited in place when the same trigger fails again on tha
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,12 +22,10 @@ import httpx
 from pydantic import Field
 
 from buildlens_core.errors import ConfigError
-from buildlens_core.jsonlog import log
 from buildlens_core.settings import Section
-from notifier import templates
-from notifier.render.markdown import render_markdown
+from notifier.render import _text, templates
+from notifier.render.github_markdown import description, render_github_markdown
 from notifier.report import Report
-from notifier.sinks import _text
 from notifier.sinks._config import http_url, required, secret
 from notifier.sinks._http import HttpPoster, HttpSettings
 from notifier.sinks.base import SinkRejected
@@ -36,7 +33,6 @@ from notifier.sinks.base import SinkRejected
 if TYPE_CHECKING:
     from buildlens_core.settings import Settings
 
-DESCRIPTION_MAX = 140
 OUTPUT_MAX = 65535  # check run output.summary and output.text
 COMMENT_MAX = 65536  # issue comment body
 TITLE_MAX = 255
@@ -146,7 +142,7 @@ class GitHubSink:
             "output": {
                 "title": _text.clip(_text.clean(report.title), TITLE_MAX),
                 "summary": _text.clip(description(report, limit=OUTPUT_MAX), OUTPUT_MAX),
-                "text": self._markdown(report, OUTPUT_MAX),
+                "text": render_github_markdown(report, OUTPUT_MAX, self._template),
             },
         }
         if b.log_url.startswith(("https://", "http://")):
@@ -163,7 +159,11 @@ class GitHubSink:
 
     def _comment(self, report: Report, repo: str, number: str) -> None:
         marker = self.marker(report)
-        body = marker + "\n" + self._markdown(report, COMMENT_MAX - len(marker) - 1)
+        body = (
+            marker
+            + "\n"
+            + render_github_markdown(report, COMMENT_MAX - len(marker) - 1, self._template)
+        )
         existing = self._find_comment(repo, number, marker)
         if existing is not None:
             path = f"/repos/{repo}/issues/comments/{existing}"
@@ -188,67 +188,6 @@ class GitHubSink:
             # Follow only links on the configured API host: the token goes with the request.
             url = nxt if nxt and httpx.URL(nxt).host == httpx.URL(self._api).host else None
         return None
-
-    # -- Markdown -------------------------------------------------------------------------
-
-    def _markdown(self, report: Report, limit: int) -> str:
-        if report.kind == "recovery":
-            b = report.build
-            text = f"### ✅ {_text.clean(report.title)}\n\n"
-            text += f"Build `{b.id}` passed"
-            text += (
-                f"; it fixes the failure of build `{report.fixed_failure}`."
-                if report.fixed_failure
-                else "."
-            )
-            return _text.clip(text, limit)
-        if self._template is not None:
-            try:
-                return _text.clip(self._template.render(report), limit)
-            except Exception as exc:  # checked at start-up; never lose the report over it
-                log(
-                    "WARNING",
-                    "GITHUB_TEMPLATE failed on this report, using the built-in layout: "
-                    f"{exc.__class__.__name__}",
-                    build_id=report.build.id,
-                )
-        return fit_markdown(report, limit)
-
-
-def description(report: Report, limit: int = DESCRIPTION_MAX) -> str:
-    """One line: the failing step, the cause and the history, cut to `limit`."""
-    if report.kind == "recovery":
-        return _text.clip(f"fixed by {report.build.short_sha}".strip(), limit)
-    parts = [_text.step_line(report) or _text.clean(report.title)]
-    if report.category:
-        parts.append(report.category)
-    if report.history is not None and report.history.count > 1:
-        parts.append(report.history.summary.split("; ")[-1])
-    return _text.clip(" · ".join(parts), limit)
-
-
-def fit_markdown(report: Report, limit: int) -> str:
-    """The Markdown report within `limit` characters: long lines are cut first, then the
-    excerpt shrinks to its key lines, then the text is cut."""
-    clean = dataclasses.replace(
-        report,
-        excerpt=tuple(dataclasses.replace(e, text=_text.clean(e.text)) for e in report.excerpt),
-    )
-    text = render_markdown(clean)
-    if len(text) <= limit:
-        return text
-    short = dataclasses.replace(
-        clean,
-        excerpt=tuple(dataclasses.replace(e, text=_text.clip(e.text, 500)) for e in clean.excerpt),
-    )
-    text = render_markdown(short)
-    if len(text) <= limit:
-        return text
-    key_only = dataclasses.replace(short, excerpt=tuple(e for e in short.excerpt if e.key)[-50:])
-    text = render_markdown(key_only)
-    if len(text) <= limit:
-        return text
-    return _text.clip(render_markdown(dataclasses.replace(short, excerpt=())), limit)
 
 
 def create(settings: Settings) -> GitHubSink:

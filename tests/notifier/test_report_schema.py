@@ -16,7 +16,7 @@ import jsonschema_rs
 import pytest
 
 from notifier.public_report import SCHEMA_VERSION, PublicReport, json_schema
-from notifier.templates import sample_reports
+from notifier.render.templates import sample_reports
 from tests.conftest import FIXTURES, fixture_cases
 from tests.jsonwalk import strings
 from tests.notifier.test_replay_golden import replay

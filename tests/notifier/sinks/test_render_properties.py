@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from analyzers.base import Finding, LineRange
 from buildlens_core.build import BuildEvent
 from buildlens_core.buildlog import LogCut
-from notifier import templates
+from notifier.render import templates
+from notifier.render._text import slack_code, slack_escape
 from notifier.report import ExcerptLine, History, Report, StageError
-from notifier.sinks._text import slack_code, slack_escape
 from notifier.sinks.google_chat import GoogleChatSink
 from notifier.sinks.slack import SlackSink
 from tests.fakes.google_chat import card_texts, chat_problems

@@ -9,7 +9,7 @@ import pytest
 
 from buildlens_core.errors import ConfigError
 from buildlens_core.settings import load_settings
-from notifier import templates
+from notifier.render import templates
 from notifier.sinks import github, google_chat, slack
 from tests.notifier.sinks.conftest import hostile_report, write_template
 

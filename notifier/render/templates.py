@@ -48,11 +48,12 @@ from markupsafe import Markup
 from analyzers.base import Finding, LineRange
 from buildlens_core.build import BuildEvent, Step
 from buildlens_core.errors import ConfigError
+from buildlens_core.jsonlog import log
+from notifier.render import _text
 from notifier.render._facts import facts
 from notifier.render.markdown import escape as markdown_escape
 from notifier.render.markdown import fence
 from notifier.report import ExcerptLine, History, Report
-from notifier.sinks import _text
 
 Target = Literal["slack", "chat", "markdown"]
 TARGETS: tuple[Target, ...] = ("slack", "chat", "markdown")
@@ -183,11 +184,25 @@ class ReportTemplate:
     path: Path
     target: Target
     template: jinja2.Template
+    setting: str = ""  # the variable that named it, for messages
 
     def render(self, report: Report) -> str:
-        """The rendered text; raises only if the template fails on this report (the sinks
-        then fall back to their built-in layout, so the report still goes out)."""
+        """The rendered text; raises only if the template fails on this report."""
         return self.template.render(context(report)).strip()
+
+    def render_or_none(self, report: Report) -> str | None:
+        """The rendered text, or None (logged) when the template fails on this report: the
+        renderer then falls back to its built-in layout, so the report still goes out."""
+        try:
+            return self.render(report)
+        except Exception as exc:  # checked at start-up; never lose the report over it
+            log(
+                "WARNING",
+                f"{self.setting} failed on this report, using the built-in layout: "
+                f"{exc.__class__.__name__}",
+                build_id=report.build.id,
+            )
+            return None
 
 
 def load_optional(path: str, target: Target, setting: str) -> ReportTemplate | None:
@@ -208,7 +223,7 @@ def load(path: str, target: Target, setting: str) -> ReportTemplate:
             f"{setting}: template {file}, line {exc.lineno}: {exc.message} (fix the template "
             f"or unset {setting})"
         ) from None
-    loaded = ReportTemplate(file, target, template)
+    loaded = ReportTemplate(file, target, template, setting)
     for name, sample in sample_reports().items():
         try:
             loaded.render(sample)
@@ -218,7 +233,7 @@ def load(path: str, target: Target, setting: str) -> ReportTemplate:
             raise ConfigError(
                 f"{setting}: template {file}{where} fails on a {name} report: "
                 f"{exc.__class__.__name__}: {exc} (templates see the variables listed in "
-                "notifier/templates.py; guard optional ones with `{% if %}`)"
+                "notifier/render/templates.py; guard optional ones with `{% if %}`)"
             ) from None
     return loaded
 
