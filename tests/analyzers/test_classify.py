@@ -49,6 +49,19 @@ CASES = [
         "registry_or_network",
     ),
     ("E: Package 'netcat' has no installation candidate", "dependency_resolution"),
+    # The project's go.mod against an older builder (https://go.dev/doc/toolchain): the setup.
+    ("go: go.mod requires go >= 1.21 (running go 1.20; GOTOOLCHAIN=local)", "configuration"),
+    # A resolution error caused by the network is a network failure: the more specific cause.
+    (
+        "[ERROR] Failed to execute goal on project app: Could not resolve dependencies for "
+        "project com.example:app:jar:1.0: Could not transfer artifact org.example:lib:jar:1.0 "
+        "from/to central (https://repo.maven.apache.org/maven2): Connection reset",
+        "registry_or_network",
+    ),
+    (
+        "npm ERR! fetch failed https://registry.example.com/pkg/-/pkg-1.0.0.tgz",
+        "registry_or_network",
+    ),
     ("Dockerfile parse error line 3: unknown instruction: RUNN", "docker_build"),
     (
         "unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat "
