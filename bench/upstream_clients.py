@@ -1,10 +1,11 @@
-"""The gateway's upstream client on aiohttp or httpx, for bench/gateway.py to compare with the
-hand-written `service.upstream.UpstreamPool` (bench only: nothing here ships in the image).
+"""The gateway's upstream client on httpx, for bench/gateway.py to compare with the one the
+gateway ships (`service.upstream.UpstreamPool`, on aiohttp). Bench only: nothing here is in the
+image.
 
-Both satisfy `service.upstream.Upstream` and raise the same `Upstream*` errors, so the gateway
+It satisfies `service.upstream.Upstream` and raises the same `Upstream*` errors, so the gateway
 answers as it does with its own client (502/504, 499 when the client leaves).
 
-    python -m bench.upstream_clients aiohttp   # `python -m service` with this client
+    python -m bench.upstream_clients httpx   # `python -m service` with this client
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ import sys
 from collections.abc import AsyncIterator, Awaitable
 from typing import TypeVar
 
-import aiohttp
 import httpx
 import uvicorn
-from yarl import URL
 
 from buildlens_core.jsonlog import configure_logging
 from service.app import create_app
@@ -33,13 +32,9 @@ from service.upstream import (
 
 T = TypeVar("T")
 
-# Headers the libraries add by themselves: the hand-written client sends only what the proxy
-# passes (plus Host and Content-Length), so these would make the comparison unequal.
-_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
-
 
 class _Abortable:
-    """`abort()` from another task (the client left) must end a wait at once, as the hand-written
+    """`abort()` from another task (the client left) must end a wait at once, as the service's
     client does. Cancelling the waiting task costs nothing on the common path (no extra task per
     request); `uncancel()` then keeps the cancellation from leaking into the caller."""
 
@@ -74,143 +69,6 @@ class _Abortable:
         while chunk := await self.read():
             chunks.append(chunk)
         return b"".join(chunks)
-
-
-# --- aiohttp --------------------------------------------------------------------------------------
-
-
-class AiohttpExchange(_Abortable):
-    def __init__(
-        self,
-        pool: AiohttpPool,
-        method: str,
-        url: URL,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        read_timeout: float,
-    ) -> None:
-        super().__init__()
-        self._pool = pool
-        self._method = method
-        self._url = url
-        self._headers = headers
-        self._body = body
-        self._read_timeout = read_timeout
-        self._response: aiohttp.ClientResponse | None = None
-        self.status = 0
-        self.headers: list[tuple[bytes, bytes]] = []
-
-    async def start(self) -> None:
-        session = self._pool.session()
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=self._pool.read_timeout + self._pool.connect_timeout,  # pool wait + connect
-            sock_connect=self._pool.connect_timeout,
-            sock_read=self._read_timeout,
-        )
-        try:
-            response = await self._guard(
-                session.request(
-                    self._method,
-                    self._url,
-                    headers=self._headers,
-                    data=self._body or None,
-                    timeout=timeout,
-                    allow_redirects=False,
-                    skip_auto_headers=_AUTO_HEADERS,
-                )
-            )
-        except TimeoutError as exc:
-            raise UpstreamTimeout(f"aiohttp: {exc!r}") from exc
-        except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
-            raise UpstreamUnavailable(f"aiohttp: {exc!r}") from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamBroken(f"aiohttp: {exc!r}") from exc
-        self._response = response
-        self.status = response.status
-        self.headers = [(name.lower(), value) for name, value in response.raw_headers]
-
-    async def read(self) -> bytes:
-        assert self._response is not None
-        try:
-            return await self._guard(self._response.content.readany())
-        except TimeoutError as exc:
-            raise UpstreamTimeout(f"aiohttp: {exc!r}") from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamBroken(f"aiohttp: {exc!r}") from exc
-
-    def abort(self) -> None:
-        self._abort_wait()
-        if self._response is not None:
-            self._response.close()
-
-    def close(self) -> None:
-        response, self._response = self._response, None
-        if response is None:
-            return
-        if response.content.at_eof() and not self._aborted:
-            response.release()  # read to its end: the connection goes back to the pool
-        else:
-            response.close()
-
-
-class AiohttpPool:
-    """`Upstream` on one aiohttp.ClientSession (made on first use, in the running loop)."""
-
-    def __init__(
-        self,
-        base_url: str,
-        connect_timeout: float,
-        read_timeout: float,
-        max_connections: int,
-        keepalive_expiry: float = 2.0,
-    ) -> None:
-        self._base = base_url.rstrip("/")
-        self.connect_timeout = connect_timeout
-        self.read_timeout = read_timeout
-        self._max = max_connections
-        self._expiry = keepalive_expiry  # as UpstreamPool: under the upstream's own 5 s
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def session(self) -> aiohttp.ClientSession:
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._loop is not loop:
-            connector = aiohttp.TCPConnector(
-                limit=self._max, keepalive_timeout=self._expiry, force_close=False
-            )
-            # Bytes as upstream sent them: the proxy relays Content-Encoding untouched.
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
-            self._loop = loop
-        return self._session
-
-    def exchange(
-        self,
-        method: str,
-        path: str,
-        query: bytes = b"",
-        headers: list[tuple[bytes, bytes]] | None = None,
-        body: bytes = b"",
-        read_timeout: float | None = None,
-    ) -> AiohttpExchange:
-        target = self._base + path + ("?" + query.decode("latin-1") if query else "")
-        pairs = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in headers or ()]
-        timeout = self.read_timeout if read_timeout is None else read_timeout
-        # `encoded`: the proxy has made the query safe already; yarl must not re-quote it.
-        return AiohttpExchange(self, method, URL(target, encoded=True), pairs, body, timeout)
-
-    async def get(self, path: str, timeout: float | None = None) -> tuple[int, bytes]:
-        exchange = self.exchange("GET", path, read_timeout=timeout)
-        try:
-            await exchange.start()
-            return exchange.status, await exchange.read_all()
-        finally:
-            exchange.close()
-
-    async def aclose(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
 
 
 # --- httpx ----------------------------------------------------------------------------------------
@@ -300,7 +158,9 @@ class HttpxPool:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             client = httpx.AsyncClient(limits=self._limits, follow_redirects=False)
-            for name in list(client.headers):  # User-Agent, Accept, ...: see _AUTO_HEADERS
+            # User-Agent, Accept, ...: the service's client sends only what the proxy passes
+            # (plus Host and Content-Length), so these would make the comparison unequal.
+            for name in list(client.headers):
                 del client.headers[name]
             self._client, self._loop = client, loop
         return self._client
@@ -337,10 +197,7 @@ class HttpxPool:
             await client.aclose()
 
 
-CLIENTS: dict[str, type[AiohttpPool] | type[HttpxPool]] = {
-    "aiohttp": AiohttpPool,
-    "httpx": HttpxPool,
-}
+CLIENTS: dict[str, type[HttpxPool]] = {"httpx": HttpxPool}
 
 
 def pool(name: str, settings: Settings) -> Upstream:
