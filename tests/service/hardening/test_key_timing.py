@@ -23,7 +23,7 @@ from service.keys import KeyStore, new_key
 from service.keys.sources import EnvSource
 
 # Timing: alone on the machine, never beside parallel workers (scripts/check --fast skips it).
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.slow, pytest.mark.serial, pytest.mark.timeout(120)]
 
 N = 2000
 

@@ -21,7 +21,7 @@ from tests.service import vllm_harness
 from tests.service.conftest import key_record
 from tests.service.hardening import load
 
-pytestmark = [pytest.mark.vllm, pytest.mark.load, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.vllm, pytest.mark.load, pytest.mark.serial, pytest.mark.timeout(600)]
 
 SECONDS = float(os.environ.get("BUILDLENS_LOAD_SECONDS", "60"))
 CLIENTS = int(os.environ.get("BUILDLENS_LOAD_CLIENTS", "200"))
