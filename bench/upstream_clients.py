@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from typing import TypeVar
 
 import httpx
@@ -23,7 +23,8 @@ from service.app import create_app
 from service.server import server_config
 from service.settings import Settings
 from service.upstream import (
-    Aborted,
+    AbortableExchange,
+    GetMixin,
     Upstream,
     UpstreamBroken,
     UpstreamTimeout,
@@ -33,48 +34,10 @@ from service.upstream import (
 T = TypeVar("T")
 
 
-class _Abortable:
-    """`abort()` from another task (the client left) must end a wait at once, as the service's
-    client does. Cancelling the waiting task costs nothing on the common path (no extra task per
-    request); `uncancel()` then keeps the cancellation from leaking into the caller."""
-
-    def __init__(self) -> None:
-        self._aborted = False
-        self._waiting: asyncio.Task[object] | None = None
-
-    async def _guard(self, awaitable: Awaitable[T]) -> T:
-        if self._aborted:
-            raise Aborted("the client left")
-        task = asyncio.current_task()
-        self._waiting = task
-        try:
-            return await awaitable
-        except asyncio.CancelledError:
-            if self._aborted and task is not None and task.uncancel() == 0:
-                raise Aborted("the client left") from None
-            raise
-        finally:
-            self._waiting = None
-
-    def _abort_wait(self) -> None:
-        self._aborted = True
-        if self._waiting is not None:
-            self._waiting.cancel()
-
-    async def read(self) -> bytes:
-        raise NotImplementedError
-
-    async def read_all(self) -> bytes:
-        chunks = []
-        while chunk := await self.read():
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-
 # --- httpx ----------------------------------------------------------------------------------------
 
 
-class HttpxExchange(_Abortable):
+class HttpxExchange(AbortableExchange):
     def __init__(self, pool: HttpxPool, request: httpx.Request, read_timeout: float) -> None:
         super().__init__()
         self._pool = pool
@@ -132,7 +95,7 @@ class HttpxExchange(_Abortable):
             asyncio.get_running_loop().create_task(response.aclose())
 
 
-class HttpxPool:
+class HttpxPool(GetMixin):
     """`Upstream` on one streaming httpx.AsyncClient (made on first use, in the running loop)."""
 
     def __init__(
@@ -182,14 +145,6 @@ class HttpxPool:
         )
         timeout = self.read_timeout if read_timeout is None else read_timeout
         return HttpxExchange(self, request, timeout)
-
-    async def get(self, path: str, timeout: float | None = None) -> tuple[int, bytes]:
-        exchange = self.exchange("GET", path, read_timeout=timeout)
-        try:
-            await exchange.start()
-            return exchange.status, await exchange.read_all()
-        finally:
-            exchange.close()
 
     async def aclose(self) -> None:
         client, self._client = self._client, None

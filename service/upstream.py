@@ -16,8 +16,8 @@ full) rather than growing the gateway's memory.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import Any, Protocol, TypeVar
+from collections.abc import Awaitable, Coroutine
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -25,8 +25,10 @@ from yarl import URL
 
 __all__ = [
     "MAX_ANSWER_HEADER_LINE",
+    "AbortableExchange",
     "Aborted",
     "Exchange",
+    "GetMixin",
     "Upstream",
     "UpstreamBroken",
     "UpstreamError",
@@ -100,9 +102,51 @@ class Upstream(Protocol):
     async def aclose(self) -> None: ...
 
 
-class Exchange:
-    """One request to the upstream and its answer. `abort()` may be called at any time, from
-    another task (the client left): a wait in progress then raises `Aborted` at once."""
+class AbortableExchange:
+    """An exchange whose `abort()` may come at any time from another task (the client left): a
+    wait in progress then raises `Aborted` at once. Subclasses await through `_guard` and
+    implement `read`."""
+
+    def __init__(self) -> None:
+        self._aborted = False
+        self._waiting: asyncio.Task[object] | None = None
+
+    async def read(self) -> bytes:
+        raise NotImplementedError
+
+    async def read_all(self) -> bytes:
+        chunks = []
+        while chunk := await self.read():
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _abort_wait(self) -> None:
+        self._aborted = True
+        if self._waiting is not None:
+            self._waiting.cancel()  # ends the wait at once; _guard turns it into Aborted
+
+    async def _guard(self, awaitable: Awaitable[T]) -> T:
+        """Await `awaitable` so that `abort()` from another task ends it. Cancelling the waiting
+        task costs nothing on the common path (no extra task per request); `uncancel()` keeps
+        that cancellation from leaking into the caller."""
+        if self._aborted:
+            if isinstance(awaitable, Coroutine):
+                awaitable.close()  # never awaited: closed so that Python does not warn
+            raise Aborted("the client left")
+        task = asyncio.current_task()
+        self._waiting = task
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            if self._aborted and task is not None and task.uncancel() == 0:
+                raise Aborted("the client left") from None
+            raise
+        finally:
+            self._waiting = None
+
+
+class Exchange(AbortableExchange):
+    """One request to the upstream and its answer, on aiohttp."""
 
     def __init__(
         self,
@@ -119,9 +163,8 @@ class Exchange:
         self._headers = headers
         self._body = body
         self._read_timeout = read_timeout
+        super().__init__()
         self._response: aiohttp.ClientResponse | None = None
-        self._aborted = False
-        self._waiting: asyncio.Task[object] | None = None
         self._counted = False
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
@@ -195,16 +238,8 @@ class Exchange:
         except aiohttp.ClientError as exc:
             raise UpstreamBroken(f"upstream answer was cut short or is malformed: {exc!r}") from exc
 
-    async def read_all(self) -> bytes:
-        chunks = []
-        while chunk := await self.read():
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     def abort(self) -> None:
-        self._aborted = True
-        if self._waiting is not None:
-            self._waiting.cancel()  # ends the wait at once; _guard turns it into Aborted
+        self._abort_wait()
         if self._response is not None:
             self._response.close()
 
@@ -220,26 +255,26 @@ class Exchange:
             self._counted = False
             self._pool.in_use = max(0, self._pool.in_use - 1)
 
-    async def _guard(self, awaitable: Coroutine[Any, Any, T]) -> T:
-        """Await `awaitable` so that `abort()` from another task ends it. Cancelling the waiting
-        task costs nothing on the common path (no extra task per request); `uncancel()` keeps
-        that cancellation from leaking into the caller."""
-        if self._aborted:
-            awaitable.close()  # never awaited: closed so that Python does not warn
-            raise Aborted("the client left")
-        task = asyncio.current_task()
-        self._waiting = task
+
+class GetMixin:
+    """`get` for the gateway's own small calls, on any client's `exchange`."""
+
+    def exchange(
+        self, method: str, path: str, *, read_timeout: float | None = None
+    ) -> UpstreamExchange:
+        raise NotImplementedError
+
+    async def get(self, path: str, timeout: float | None = None) -> tuple[int, bytes]:
+        """GET `path`: its status and body."""
+        exchange = self.exchange("GET", path, read_timeout=timeout)
         try:
-            return await awaitable
-        except asyncio.CancelledError:
-            if self._aborted and task is not None and task.uncancel() == 0:
-                raise Aborted("the client left") from None
-            raise
+            await exchange.start()
+            return exchange.status, await exchange.read_all()
         finally:
-            self._waiting = None
+            exchange.close()
 
 
-class UpstreamPool:
+class UpstreamPool(GetMixin):
     """Keep-alive connections to one upstream, at most `max_connections` at a time, on one
     aiohttp.ClientSession made on first use in the running event loop."""
 
@@ -316,15 +351,6 @@ class UpstreamPool:
         timeout = self.read_timeout if read_timeout is None else read_timeout
         # `encoded`: the proxy has made the query safe already; yarl must not re-quote it.
         return Exchange(self, method, URL(target, encoded=True), pairs, body, timeout)
-
-    async def get(self, path: str, timeout: float | None = None) -> tuple[int, bytes]:
-        """GET `path`: its status and body (for the gateway's own small calls)."""
-        exchange = self.exchange("GET", path, read_timeout=timeout)
-        try:
-            await exchange.start()
-            return exchange.status, await exchange.read_all()
-        finally:
-            exchange.close()
 
     async def aclose(self) -> None:
         """Close the session and its connections (at shutdown). The pool stays usable: a later
