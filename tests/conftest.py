@@ -56,7 +56,6 @@ def firestore_env(firestore_emulator: Process, monkeypatch: pytest.MonkeyPatch) 
     return host
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # scripts/check runs the suite with `--dist loadgroup`: each test goes to the next free
     # worker, except the tests of one module that share a real vLLM server (module-scoped,
