@@ -54,12 +54,3 @@ def firestore_env(firestore_emulator: Process, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", host)
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "buildlens-demo")
     return host
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # scripts/check runs the suite with `--dist loadgroup`: each test goes to the next free
-    # worker, except the tests of one module that share a real vLLM server (module-scoped,
-    # 30-60 s to start on CPU), which stay together so it starts once.
-    for item in items:
-        if item.get_closest_marker("vllm") is not None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
