@@ -182,12 +182,12 @@ class Settings:
         given = {k.upper() for k in self.overrides}  # given in code: must name a setting
         found = []
         for name in sorted(set(_variables()) | given):
-            if name in known:
+            if name in known or (name not in given and not name.startswith(prefixes)):
                 continue
             hint = _closest(name, known)
             # From the environment, only a near miss under a section's prefix is a typo:
             # FIRESTORE_EMULATOR_HOST or OPENAI_ORG_ID belong to other programs.
-            if name not in given and not (hint and name.startswith(prefixes)):
+            if name not in given and not hint:
                 continue
             found.append(f"{name}: unknown setting" + (f"; did you mean {hint}?" if hint else ""))
         return found
