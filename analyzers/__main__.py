@@ -2,7 +2,8 @@
 
 One JSON object per input file, one per line: path, key_lines, excerpt (1-based inclusive
 line ranges; a line ends at `\n`, `\r\n` or a lone `\r`), category, fingerprint and
-failing_step (the 0-based Cloud Build step the log says failed, or null).
+failing_step (the 0-based Cloud Build step the log says failed, or null) and known_lines
+(error-looking lines the `--passing-log` logs also printed in the same step; 0 without).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from analyzers.extraction import analyze_path
+from analyzers.extraction import analyze_path, read_passing
 from buildlens_core.redact import redact_lines
 
 
@@ -27,15 +28,29 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print key-line text as it is (by default secrets are replaced by markers)",
     )
+    excerpt.add_argument(
+        "--passing-log",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="a passing build's log of the same pipeline (repeatable): lines it printed in "
+        "the same step weigh less",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        passing = read_passing(args.passing_log) if args.passing_log else None
+    except OSError as exc:
+        print(f"cannot read a --passing-log ({exc}); check the path", file=sys.stderr)
+        return 2
     status = 0
     for path in args.files:
         try:
-            report = analyze_path(path)
+            report = analyze_path(path, passing)
         except OSError as exc:
             print(f"{path}: cannot read ({exc.strerror or exc}); check the path", file=sys.stderr)
             status = 1

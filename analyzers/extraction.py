@@ -6,7 +6,7 @@ notifier's analyzers run the same functions on a `BuildLog`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,10 @@ from analyzers.excerpt import build_excerpt
 from analyzers.fingerprint import cause_texts, fingerprint
 from analyzers.keylines import KeyLines, find_key_lines
 from analyzers.scanner import scan
-from buildlens_core.buildlog import read_chunks
+from analyzers.signature import PassingLines, signature_of_log
+from buildlens_core.buildlog import build_log_from_bytes, read_chunks
+
+PASSING_LOG_BYTES = 16 << 20  # as the notifier's MAX_LOG_BYTES default
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +47,16 @@ class LogReport:
             "category": self.category,
             "fingerprint": self.fingerprint,
             "failing_step": self.failing_step,
+            "known_lines": self.found.known,
         }
 
 
-def analyze_chunks(chunks: Iterator[bytes] | list[bytes]) -> LogReport:
+def analyze_chunks(
+    chunks: Iterator[bytes] | list[bytes], passing: PassingLines | None = None
+) -> LogReport:
+    """`passing`: what passing builds of the same pipeline printed (`read_passing`)."""
     result = scan(chunks)
-    found = find_key_lines(result.segments, repeats=result.repeats)
+    found = find_key_lines(result.segments, repeats=result.repeats, passing=passing)
     excerpt = build_excerpt(found)
     verdict = classify(found.texts, found.tail_texts)
     digest, normalized = fingerprint(cause_texts(found))
@@ -65,5 +72,13 @@ def analyze_chunks(chunks: Iterator[bytes] | list[bytes]) -> LogReport:
     )
 
 
-def analyze_path(path: Path) -> LogReport:
-    return analyze_chunks(read_chunks(path))
+def analyze_path(path: Path, passing: PassingLines | None = None) -> LogReport:
+    return analyze_chunks(read_chunks(path), passing)
+
+
+def read_passing(paths: Iterable[Path], max_bytes: int = PASSING_LOG_BYTES) -> PassingLines:
+    """The passing lines of logs of passing builds, each read like the notifier reads a
+    log (at most `max_bytes`, head and tail)."""
+    return PassingLines(
+        [signature_of_log(build_log_from_bytes(read_chunks(p), max_bytes=max_bytes)) for p in paths]
+    )

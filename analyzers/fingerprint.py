@@ -8,12 +8,12 @@ names, messages) is kept.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from analyzers.base import AnalysisContext, Finding, JSONValue
 from analyzers.keylines import KeyLines, key_lines_for
+from analyzers.masking import normalize
 from analyzers.results import Fingerprint
 from analyzers.wrappers import says_only_that_it_failed
 
@@ -22,37 +22,6 @@ if TYPE_CHECKING:
 
 MAX_LINES = 12
 CAUSE_TAIL = 3  # with only wrappers as key lines, the failing section's last lines stand in
-_MAX_CHARS = 400
-
-# Order matters: wider shapes first, so that a timestamp is not masked as three numbers.
-_UUID = r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
-_STAMP = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?"
-_TEMP = (
-    r"(?:/tmp|/var/tmp|/private/var/folders|/var/folders"
-    r"|C:\\Users\\[^\\\s]{1,64}\\AppData\\Local\\Temp)(?:[/\\][\w.@+-]{1,200}){0,30}"
-)
-_WORKSPACE = r"/(?:home|Users)/[\w.-]{1,64}/(?:build|work|workspace|builds)/(?:[\w.-]{1,200}/){0,2}"
-_DURATION = r"\b\d+(?:\.\d+)?\s?(?:ms|msec|s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?)\b"
-_MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(_UUID), "<uuid>"),
-    (re.compile(_STAMP), "<time>"),
-    (re.compile(r"\b\d\d:\d\d:\d\d(?:[.,]\d{1,9})?\b"), "<time>"),
-    (re.compile(_TEMP), "<tmp>"),
-    (re.compile(_WORKSPACE), "<ws>/"),
-    (re.compile(r"/workspace/|/builds/[\w.-]{1,200}/[\w.-]{1,200}/"), "<ws>/"),
-    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<addr>"),
-    (re.compile(r"\b(?=[0-9a-f]{0,63}[a-f])(?=[0-9a-f]{0,63}\d)[0-9a-f]{7,64}\b"), "<hex>"),
-    (re.compile(_DURATION), "<dur>"),
-    (re.compile(r"\d+"), "<n>"),
-    (re.compile(r"[ \t]+"), " "),
-)
-
-
-def normalize(line: str) -> str:
-    text = line[:_MAX_CHARS]
-    for pattern, repl in _MASKS:
-        text = pattern.sub(repl, text)
-    return text.strip()
 
 
 def normalize_lines(lines: Iterable[str]) -> list[str]:

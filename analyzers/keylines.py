@@ -29,6 +29,7 @@ from analyzers.reports import (
     report_around,
 )
 from analyzers.scoring import line_score
+from analyzers.signature import PassingLines
 from analyzers.vocabulary import (
     BUILDKIT_FAILED,
     DIAGNOSTIC_WARNING,
@@ -36,6 +37,8 @@ from analyzers.vocabulary import (
     EARLY_SHARE,
     EARLY_WINDOW,
     FIRST_SHARE,
+    KNOWN_SHARE,
+    KNOWN_TAIL,
     MASK,
     MAX_BLOCK_LINES,
     MAX_SCORE_CHARS,
@@ -78,6 +81,7 @@ class KeyLines:
     candidates: tuple[LineRange, ...] = ()  # runner-up blocks, in log order
     tail_texts: tuple[str, ...] = field(default=())  # cleaned last lines of the section
     step: int | None = None  # the Cloud Build step that failed, as the log says (0-based)
+    known: int = 0  # error-looking lines discounted because passing builds printed them
 
 
 def find_key_lines(
@@ -85,13 +89,17 @@ def find_key_lines(
     *,
     repeats: Mapping[str, int] | None = None,
     failing_step: int | None = None,
+    passing: PassingLines | None = None,
 ) -> KeyLines:
+    """`passing`: what passing builds of the same trigger printed; lines they printed in
+    the same step are known noise and weigh less."""
     lines = _flatten(segments)
     if not lines:
         return KeyLines((), (), None, 0)
     repeated = _mark_repeats(lines)
     counts: Counter[str] = Counter()
     cache: dict[str, tuple[float, bool]] = {}  # lines differing only in numbers score the same
+    known_at: set[int] = set()  # lines passing builds printed too (discounted)
     for i, line in enumerate(lines):
         shape = MASK.sub("#", line.text[:MAX_SCORE_CHARS])
         scored = cache.get(shape)
@@ -103,6 +111,9 @@ def find_key_lines(
             line.trailer = True
         if i in repeated:
             line.score *= REPEAT_SHARE
+        if line.score > 0 and passing and passing.knows(line.step, line.raw):
+            line.score *= KNOWN_SHARE
+            known_at.add(i)
         if line.score > 0:
             counts[_raw_template(line.raw)] += 1
     mark_npm_lifecycle(lines)
@@ -120,8 +131,14 @@ def find_key_lines(
         # just stops (an internal error) names no failed instruction.
         s_lo, confident = start, True
     others = _later_failures(lines, s_hi, marked) if confident and failing_step is None else []
+    # Whether the section says what failed does not depend on passing builds: their lines
+    # weigh less in the choice, but still count as the section's error lines here.
     strongest = max(
-        (line.score for line in lines[s_lo : s_hi + 1] if not TERMINAL.match(line.text)),
+        (
+            line.score / (KNOWN_SHARE if i in known_at else 1.0)
+            for i, line in enumerate(lines[s_lo : s_hi + 1], s_lo)
+            if not TERMINAL.match(line.text)
+        ),
         default=0.0,
     )
     best_i = -1
@@ -158,11 +175,11 @@ def find_key_lines(
     tail = tuple(line.text for line in lines[max(s_lo, s_hi - 30) : s_hi + 1] if line.text)
     step = failing_step if failing_step is not None else _stated_step(lines)
     if best_i < 0 and not confident:
-        return KeyLines((), (), sect_range, last, (), tail, step)
+        return KeyLines((), (), sect_range, last, (), tail, step, len(known_at))
     if confident and strongest < WEAK_SECTION:
         # Nothing in the failing command's output looks like an error: its last lines are
         # what it said before it failed (a linter's finding, a size check, a diff).
-        lo, hi = last_output(lines, s_lo, s_hi)
+        lo, hi = last_output(lines, s_lo, _before_known_tail(lines, s_lo, s_hi, passing))
     else:
         lo, hi = expand(lines, best_i)
         # A test runner's own report of the failure, whole: the section's first one when a
@@ -183,7 +200,26 @@ def find_key_lines(
         runners = [early, *apart][: len(runners) or 1]
     if step is None:
         step = lines[lo].step if lines[lo].step is not None else _last_started(lines, hi)
-    return KeyLines(tuple(key), texts, sect_range, last, tuple(runners), tail, step)
+    return KeyLines(tuple(key), texts, sect_range, last, tuple(runners), tail, step, len(known_at))
+
+
+def _before_known_tail(
+    lines: list[Line], s_lo: int, s_hi: int, passing: PassingLines | None
+) -> int:
+    """Where the section's output ends once the lines passing builds also printed at its
+    end are set aside (`Wrote results to ...`): what this build said before failing is
+    what they did not say."""
+    if not passing:
+        return s_hi
+    end = s_hi - 1 if TERMINAL.match(lines[s_hi].text) else s_hi
+    i = end
+    while (
+        i > s_lo
+        and end - i < KNOWN_TAIL
+        and (not lines[i].text or passing.knows(lines[i].step, lines[i].raw))
+    ):
+        i -= 1
+    return i if s_lo < i < end and lines[i].text else s_hi
 
 
 def _stated_step(lines: list[Line]) -> int | None:
@@ -400,16 +436,24 @@ def key_lines_for(ctx: AnalysisContext) -> KeyLines:
     """The key lines an earlier `key_lines` analyzer shared, or found now (and shared)."""
     found = ctx.get(KeyLines)
     if found is None:
-        found = find_key_lines(segments_from_context(ctx), failing_step=ctx.failing_step_index)
+        found = _find(ctx)
         ctx.put(found)
     return found
+
+
+def _find(ctx: AnalysisContext) -> KeyLines:
+    return find_key_lines(
+        segments_from_context(ctx),
+        failing_step=ctx.failing_step_index,
+        passing=ctx.get(PassingLines),
+    )
 
 
 class KeyLinesAnalyzer:
     name = "key_lines"
 
     def analyze(self, ctx: AnalysisContext) -> list[Finding]:
-        found = find_key_lines(segments_from_context(ctx), failing_step=ctx.failing_step_index)
+        found = _find(ctx)
         ctx.put(found)
         if not found.ranges:
             return []

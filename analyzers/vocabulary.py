@@ -250,4 +250,7 @@ REPEAT_TIME = re.compile(r"^\d{1,6}\.\d{1,4} ")
 BUILDKIT_FAILED = re.compile(r'(?:^|: )process "|executor failed running \[')
 
 REPEAT_SHARE = 0.5
+# A line passing builds of the same trigger also printed (same step, masked): noise there.
+KNOWN_SHARE = 0.3
+KNOWN_TAIL = 200  # at most this many known lines set aside at a section's end
 NAMED = re.compile(r'^The command "(.{1,2000})" (?:failed and )?exited with')

@@ -2,7 +2,7 @@
 
 Each section is read from the environment, then `config.env`, then its defaults, under the
 flat variable names the README lists (`MAX_LOG_BYTES`, `SLACK_WEBHOOK_URL`). The core
-sections (builds, sources, state, analysis, delivery, cloud) are typed attributes; a
+sections (builds, sources, state, analysis, learning, delivery, cloud) are typed attributes; a
 plugin (an LLM analyzer, a sink) declares its own `Section` class and reads it with
 `settings.section(Cls)`, once, from the same snapshot. Problems are collected, not raised
 one at a time: `Settings.problems` lists every bad value and every unknown variable under a
@@ -91,6 +91,17 @@ class StateSettings(Section):
     history_retention_days: float = Field(default=30.0, gt=0)
 
 
+class LearningSettings(Section):
+    """Learning from passing builds: their lines, remembered per trigger and branch, are
+    known noise when a build of the same trigger and branch fails."""
+
+    prefixes = ("LEARN_", "PASSING_")
+
+    learn_from_passing: bool = False  # read each passing build's log (one read per build)
+    learn_sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)  # busy triggers: a share
+    passing_builds_kept: int = Field(default=3, ge=1, le=10)  # per trigger and branch
+
+
 class AnalysisSettings(Section):
     """The analyzers, by registry name, in order."""
 
@@ -132,6 +143,7 @@ CORE_SECTIONS: dict[str, type[Section]] = {
     "sources": LogSources,
     "state": StateSettings,
     "analysis": AnalysisSettings,
+    "learning": LearningSettings,
     "delivery": Delivery,
     "cloud": CloudSettings,
 }
@@ -149,6 +161,7 @@ class Settings:
     sources: LogSources
     state: StateSettings
     analysis: AnalysisSettings
+    learning: LearningSettings
     delivery: Delivery
     cloud: CloudSettings
     # Values given in code (tests, the command line) win over the environment.

@@ -78,6 +78,11 @@ def replay(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     cases = collect_cases(args.paths or [str(DEFAULT_FIXTURE)])
+    passing = None
+    if args.passing_log:
+        from analyzers.extraction import read_passing
+
+        passing = read_passing(args.passing_log, settings.sources.max_log_bytes)
     failures = 0
     for case in tqdm(cases, disable=len(cases) < 5, file=sys.stderr, unit="build"):
         source = FixtureLogSource(
@@ -85,7 +90,7 @@ def replay(args: argparse.Namespace) -> int:
         )
         try:
             build = decode_build(load_build_json(case.build_path))
-            outcome = pipeline.handle_build(build, log_source=source)
+            outcome = pipeline.handle_build(build, log_source=source, passing=passing)
         except (PermanentError, TransientError, ValueError) as exc:
             print(f"{case.build_path}: error: {exc}", file=sys.stderr)
             failures += 1
@@ -166,6 +171,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--log-shape", choices=["gcs", "cloud_logging"], default="gcs",
         help="in fixture folders, read log.txt (gcs) or entries.json (cloud_logging)",
+    )  # fmt: skip
+    p.add_argument(
+        "--passing-log", action="append", type=Path, default=[], metavar="FILE",
+        help="a passing build's log of the same trigger (repeatable): its lines are known "
+        "noise, as with LEARN_FROM_PASSING",
     )  # fmt: skip
     p.set_defaults(func=replay)
 

@@ -13,11 +13,14 @@ from analyzers.fingerprint import fingerprint
 from analyzers.scoring import line_score
 from buildlens_core.build import BuildEvent
 from buildlens_core.state import Doc, StateStore
-from notifier.report import ExcerptLine, History
+from notifier.repo_links import repo_web
+from notifier.report import ExcerptLine, History, SincePassing
 
 _KEEP_SEEN = 200
 _KEEP_BUILDS = 20
 _KEEP_COMMITS = 50
+_KEEP_PASSES = 10
+_KEEP_FAILURES = 100
 
 
 def fallback_fingerprint(findings: list[Finding], excerpt: tuple[ExcerptLine, ...]) -> str:
@@ -91,6 +94,12 @@ class FailureHistory:
             elif (doc.get("recovered") or {}).get("by") == build.id:
                 previous.update(doc["recovered"])  # a redelivery of the same passing build
             doc["failing"] = None
+            doc["passes"] = _keep_latest(
+                [p for p in doc.get("passes", []) if p.get("id") != build.id]
+                + [{"id": build.id, "commit": build.commit_sha, "time": _stamp(build),
+                    "log_url": build.log_url}],
+                _KEEP_PASSES,
+            )  # fmt: skip
             if build.commit_sha and build.commit_sha not in doc["passed_commits"]:
                 doc["passed_commits"] = (doc["passed_commits"] + [build.commit_sha])[
                     -_KEEP_COMMITS:
@@ -105,11 +114,48 @@ class FailureHistory:
             return None
         return Recovery(str(previous["build"]), str(previous.get("fingerprint", "")))
 
+    def since_passing(self, build: BuildEvent) -> SincePassing | None:
+        """The lane's last passing build before this failure, and the failures since (this
+        one included). Out-of-order deliveries are placed by their finish times."""
+        lane = self._store.get(lane_key(build)) or {}
+        now = _stamp(build)
+        before = [p for p in lane.get("passes", []) if str(p.get("time", "")) <= now]
+        if not before:
+            return None
+        last = before[-1]
+        since = [
+            f for f in lane.get("failures", [])
+            if str(last.get("time", "")) < str(f.get("time", "")) <= now
+        ]  # fmt: skip
+        web = repo_web(build)
+        old, new = str(last.get("commit") or ""), build.commit_sha
+        return SincePassing(
+            build=str(last.get("id", "")),
+            commit=old,
+            finished=str(last.get("time", "")),
+            log_url=str(last.get("log_url") or ""),
+            builds_since=max(1, len(since)),
+            compare_url=web.compare(old, new) if web else "",
+        )
+
+
+def _stamp(build: BuildEvent) -> str:
+    return (build.finish_time or datetime.now(UTC)).isoformat()
+
+
+def _keep_latest(entries: list[dict[str, Any]], keep: int) -> list[dict[str, Any]]:
+    """The `keep` latest entries by time, oldest first (deliveries come in any order)."""
+    return sorted(entries, key=lambda e: str(e.get("time", "")))[-keep:]
+
 
 def _lane_failed(build: BuildEvent, fingerprint: str) -> Any:
     def change(doc: Doc | None) -> Doc:
         doc = doc or {"passed_commits": [], "failed_commits": {}, "failing": None}
         doc["failing"] = {"build": build.id, "fingerprint": fingerprint, "commit": build.commit_sha}
+        failures = [f for f in doc.get("failures", []) if f.get("id") != build.id]
+        doc["failures"] = _keep_latest(
+            [*failures, {"id": build.id, "time": _stamp(build)}], _KEEP_FAILURES
+        )
         if build.commit_sha:
             failed = dict(doc.get("failed_commits", {}))
             failed[build.commit_sha] = fingerprint

@@ -14,6 +14,7 @@ from analyzers import ANALYZERS
 from analyzers import ENTRY_POINT_GROUP as ANALYZER_GROUP
 from analyzers.base import AnalysisContext, Analyzer, Finding
 from analyzers.llm.settings import LLMSettings
+from analyzers.signature import PassingLines
 from buildlens_core.build import TERMINAL_STATUSES, BuildEvent, parse_time
 from buildlens_core.buildlog import BuildLog
 from buildlens_core.errors import ConfigError, PermanentError, TransientError
@@ -23,9 +24,10 @@ from buildlens_core.settings import Settings
 from notifier.event import PubsubMessage, build_from_message
 from notifier.filter import BuildFilter
 from notifier.history import FailureHistory, fallback_fingerprint
+from notifier.learning import PassingMemory, Recalled
 from notifier.logsources import LOG_SOURCES, LogNotFound, LogSource, LogUnavailable, source_names
 from notifier.plugins import resolve
-from notifier.report import Report, StageError, excerpt_lines, redact_report
+from notifier.report import Report, SincePassing, StageError, excerpt_lines, redact_report
 from notifier.sinks import ENTRY_POINT_GROUP as SINK_GROUP
 from notifier.sinks import SINKS, Sink
 from notifier.state import STATE_STORES, StateStore
@@ -92,6 +94,9 @@ class Notifier:
         self.sinks = list(sinks)
         self.store = store or STATE_STORES[settings.state.state_store](settings)
         self.history = FailureHistory(self.store, settings.state.history_retention_days)
+        self.memory = PassingMemory(
+            self.store, settings.learning, settings.state.history_retention_days
+        )
         # Logs are full of secrets: what reports quote is redacted like what LLMs get.
         self.redactor = Redactor(llm.llm_redact_patterns)
         self._fixed_source = log_source
@@ -108,15 +113,22 @@ class Notifier:
         return self.handle_build(build, published=message.publish_time)
 
     def handle_build(
-        self, build: BuildEvent, *, published: str = "", log_source: LogSource | None = None
+        self,
+        build: BuildEvent,
+        *,
+        published: str = "",
+        log_source: LogSource | None = None,
+        passing: PassingLines | None = None,
     ) -> Outcome:
+        """`log_source`, `passing`: the log and the passing builds' lines to use instead of
+        the configured source and the remembered ones (the command line's replay)."""
         if not build.is_terminal:
             return Outcome("ignored", f"status {build.status} is not terminal")
         reason = self.filter.reason_to_skip(build, check_status=False)
         if reason is not None:
             return Outcome("ignored", reason)
         if build.status == "SUCCESS":
-            return self._handle_success(build, published)
+            return self._handle_success(build, published, log_source)
         reason = self.filter.reason_to_skip(build)
         if reason is not None:
             return Outcome("ignored", reason)
@@ -126,7 +138,8 @@ class Notifier:
             return self._already_claimed(build, event_key)
         try:
             buildlog, log_errors = self._fetch_log(build, published, log_source)
-            findings, analyzer_errors = self._analyze(build, buildlog)
+            recalled = self._recall(build, passing)
+            findings, analyzer_errors = self._analyze(build, buildlog, recalled)
             excerpt = excerpt_lines(buildlog, findings, self.redactor)
             report = Report(
                 build=build,
@@ -136,23 +149,29 @@ class Notifier:
                 log_source=buildlog.source,
                 log_lines=buildlog.total_lines,
                 log_cut=buildlog.cut,
+                notes=recalled.notes,
             )
             fingerprint = report.fingerprint or fallback_fingerprint(findings, excerpt)
+            history = self.history.record_failure(build, fingerprint)
             report = dataclasses.replace(
                 redact_report(report, self.redactor),
-                history=self.history.record_failure(build, fingerprint),
+                history=history,
+                since_passing=self._since_passing(build, buildlog, report, recalled),
             )
         except BaseException:
             self._release(event_key, claimed)
             raise
         return self._deliver(report, claimed, event_key, published)
 
-    def _handle_success(self, build: BuildEvent, published: str) -> Outcome:
-        """A passing build: remember it (flaky hints) and, if its lane was failing and
-        NOTIFY_RECOVERY is on, say it is fixed."""
+    def _handle_success(
+        self, build: BuildEvent, published: str, log_source: LogSource | None
+    ) -> Outcome:
+        """A passing build: remember it (flaky hints, its lines with LEARN_FROM_PASSING)
+        and, if its lane was failing and NOTIFY_RECOVERY is on, say it is fixed."""
+        learned = self._learn(build, published, log_source)
         if not self.settings.delivery.notify_recovery:
             self.history.record_success(build)
-            return Outcome("ignored", "status SUCCESS: recorded for history")
+            return Outcome("ignored", f"status SUCCESS: recorded for history{learned}")
         event_key = f"{build.id}/{build.status}"
         claimed = self._claim(event_key)
         if not claimed:
@@ -186,6 +205,60 @@ class Notifier:
     def _release(self, event_key: str, sinks: Sequence[Sink]) -> None:
         for sink in sinks:
             self.store.release(f"{event_key}/{sink.name}")
+
+    # -- passing builds ----------------------------------------------------------------
+
+    def _learn(self, build: BuildEvent, published: str, log_source: LogSource | None) -> str:
+        """Remember a passing build's lines; says what was done, for the outcome. A log
+        source that does not answer yet makes the event retried (as for a failure);
+        anything else is logged and the build is not learned from: learning never costs a
+        report."""
+        memory = self.memory
+        if not memory.enabled:
+            return ""
+        if not memory.sampled(build):
+            return "; not sampled for learning (LEARN_SAMPLE_RATE)"
+        if memory.learned(build):
+            return "; its lines were learned before"
+        buildlog, errors = self._fetch_log(build, published, log_source)
+        try:
+            learned = memory.learn(build, buildlog)
+        except TransientError:
+            raise
+        except Exception as exc:
+            message = f"learning from the passing build failed: {exc.__class__.__name__}: {exc}"
+            log("ERROR", message, build_id=build.id)
+            return "; " + message
+        reason = "; ".join([learned.reason, *(e.message for e in errors)])
+        log("INFO", f"passing build {learned.action}: {reason}", build_id=build.id,
+            signature_bytes=learned.size_bytes)  # fmt: skip
+        return f"; lines {learned.action} ({reason}, {learned.size_bytes} bytes)"
+
+    def _recall(self, build: BuildEvent, given: PassingLines | None) -> Recalled:
+        if given is not None:
+            return Recalled(given if given else None, ("--passing-log",))
+        if not self.memory.enabled:
+            return Recalled(None)
+        return self.memory.recall(build)
+
+    def _since_passing(
+        self, build: BuildEvent, buildlog: BuildLog, report: Report, recalled: Recalled
+    ) -> SincePassing | None:
+        """The last passing build, the failures since, and how much of the failing step
+        the passing builds compared never printed."""
+        since = self.history.since_passing(build)
+        if recalled.passing is None:
+            return since
+        step = report.failing_step.step_index if report.failing_step else None
+        lines = buildlog.step_lines(step) if step is not None else buildlog.lines
+        novelty = recalled.passing.novelty(step, (line.text for line in lines))
+        return dataclasses.replace(
+            since or SincePassing("", "", "", "", 0),
+            step=step,
+            step_lines=novelty.lines,
+            new_lines=novelty.new,
+            compared=len(recalled.builds),
+        )
 
     # -- stages ------------------------------------------------------------------------
 
@@ -236,9 +309,11 @@ class Notifier:
         return (datetime.now(UTC) - since).total_seconds()
 
     def _analyze(
-        self, build: BuildEvent, buildlog: BuildLog
+        self, build: BuildEvent, buildlog: BuildLog, recalled: Recalled
     ) -> tuple[list[Finding], list[StageError]]:
         ctx = AnalysisContext(build, buildlog, state=self.store)
+        if recalled.passing is not None:
+            ctx.put(recalled.passing)
         errors: list[StageError] = []
         for analyzer in self.analyzers:
             started = time.monotonic()

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from notifier.report import Report
 
 # 3: typed sections (classification, explanations, failing step) replace findings' free data.
-SCHEMA_VERSION: Literal["3"] = "3"
+# 4: since_passing (the last passing build, what changed, the failing step's new lines).
+SCHEMA_VERSION: Literal["4"] = "4"
 
 
 class _Model(BaseModel):
@@ -80,6 +81,20 @@ class HistoryInfo(_Model):
     summary: str
 
 
+class SincePassingInfo(_Model):
+    build: str = Field(description="the trigger and branch's last passing build; empty: unknown")
+    commit: str
+    finished: str = Field(description="RFC 3339")
+    log_url: str
+    builds_since: int = Field(description="failed builds since it, this one included")
+    compare_url: str = Field(description="the commits between; empty when the host is unknown")
+    step: int | None = Field(description="the failing step the line counts are about")
+    step_lines: int = Field(description="its lines with text")
+    new_lines: int = Field(description="of them, lines no remembered passing build printed")
+    compared: int = Field(description="remembered passing builds compared; 0: no counts")
+    summary: str
+
+
 class Explanation(_Model):
     analyzer: str
     provider: str
@@ -132,10 +147,10 @@ class PublicReport(_Model):
         extra="forbid",
         frozen=True,
         title="buildlens report",
-        json_schema_extra={"$id": "https://buildlens.dev/schemas/report-3.json"},
+        json_schema_extra={"$id": "https://buildlens.dev/schemas/report-4.json"},
     )
 
-    schema_version: Literal["3"]
+    schema_version: Literal["4"]
     kind: Literal["failure", "recovery"]
     fixed_failure: str = Field(description="for a recovery: the build id of the failure fixed")
     title: str
@@ -145,6 +160,7 @@ class PublicReport(_Model):
     classification: Classification | None
     fingerprint: str = Field(description="stable id of this cause; empty when none")
     history: HistoryInfo | None
+    since_passing: SincePassingInfo | None
     key_lines: list[tuple[int, int]] = Field(description="1-based inclusive log line ranges")
     explanations: list[Explanation]
     findings: list[FindingInfo] = Field(description="every analyzer's one-line result")
@@ -264,6 +280,7 @@ def public_report(report: Report) -> PublicReport:
             flaky=h.flaky,
             summary=h.summary,
         ),
+        since_passing=_since_passing(report),
         key_lines=[(r.start, r.end) for r in report.key_ranges],
         explanations=list(report.explanations),
         findings=[
@@ -287,6 +304,25 @@ def public_report(report: Report) -> PublicReport:
         ),
         errors=[StageError(stage=e.stage, name=e.name, message=e.message) for e in report.errors],
         notes=list(report.notes),
+    )
+
+
+def _since_passing(report: Report) -> SincePassingInfo | None:
+    since = report.since_passing
+    if since is None:
+        return None
+    return SincePassingInfo(
+        build=since.build,
+        commit=since.commit,
+        finished=since.finished,
+        log_url=since.log_url,
+        builds_since=since.builds_since,
+        compare_url=since.compare_url,
+        step=since.step,
+        step_lines=since.step_lines,
+        new_lines=since.new_lines,
+        compared=since.compared,
+        summary=since.summary,
     )
 
 

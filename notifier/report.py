@@ -23,6 +23,7 @@ from notifier.public_report import (
     failing_step_section,
     public_report,
 )
+from notifier.repo_links import repo_web
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -66,6 +67,40 @@ class History:
         return text + ("; likely flaky (passed on the same commit)" if self.flaky else "")
 
 
+@dataclass(frozen=True, slots=True)
+class SincePassing:
+    """The last passing build of this trigger and branch, and what changed since."""
+
+    build: str
+    commit: str
+    finished: str  # RFC 3339
+    log_url: str
+    builds_since: int  # failed builds of the trigger and branch since, this one included
+    compare_url: str = ""  # the commits between, where the repository's host is known
+    step: int | None = None  # the failing step the line counts are about
+    step_lines: int = 0  # its lines with text (0: no passing build's lines were compared)
+    new_lines: int = 0  # of them, lines no remembered passing build printed in that step
+    compared: int = 0  # remembered passing builds compared
+
+    @property
+    def summary(self) -> str:
+        parts = []
+        if self.build:
+            ago = (
+                "the build before" if self.builds_since <= 1 else f"{self.builds_since} builds ago"
+            )
+            commit = f" at commit {self.commit[:7]}" if self.commit else ""
+            parts.append(f"last passed in build {self.build[:8]}{commit}, {ago}")
+        if self.compared:
+            where = f"step #{self.step}" if self.step is not None else "the log"
+            builds = "build" if self.compared == 1 else f"{self.compared} builds"
+            parts.append(
+                f"{self.new_lines} of {self.step_lines} lines of {where} are new since the "
+                f"passing {builds}"
+            )
+        return "; ".join(parts)
+
+
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
@@ -83,6 +118,7 @@ class Report:
     notes: tuple[str, ...] = field(default_factory=tuple)
     kind: str = "failure"  # or "recovery": a build that passed after a reported failure
     history: History | None = None
+    since_passing: SincePassing | None = None
     fixed_failure: str = ""  # for recovery: the build id of the failure it fixes
 
     def finding(self, kind: str) -> Finding | None:
@@ -131,10 +167,8 @@ class Report:
 
     @property
     def commit_url(self) -> str:
-        b = self.build
-        if b.repo_full_name and b.commit_sha:
-            return f"https://github.com/{b.repo_full_name}/commit/{b.commit_sha}"
-        return ""
+        web = repo_web(self.build)
+        return web.commit(self.build.commit_sha) if web else ""
 
     def to_json(self) -> dict[str, Any]:
         """The versioned public JSON report (`docs/report.schema.json`)."""

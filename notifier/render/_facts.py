@@ -31,6 +31,11 @@ def facts(report: Report) -> list[tuple[str, str]]:
         rows.append(("cause", classification.label + (f" - {hint}" if hint else "")))
     if report.history is not None:
         rows.append(("history", report.history.summary))
+    since = report.since_passing
+    if since is not None and since.summary:
+        rows.append(("since passing", since.summary))
+        if since.compare_url:
+            rows.append(("changes", since.compare_url))
     if report.explanations:
         explanation = report.explanations[0]
         note = explanation.note

@@ -129,6 +129,14 @@ def _failure_body(report: Report, key_lines: int) -> list[dict[str, Any]]:
         blocks.append(
             _mrkdwn(clip_markup(f"*History*\n{slack_escape(report.history.summary)}", 500))
         )
+    since = report.since_passing
+    if since is not None and since.summary:
+        text = f"*Since the last pass*\n{slack_escape(since.summary)}"
+        links = [(since.log_url, "passing build"), (since.compare_url, "changes")]
+        shown = [slack_link(url, label) for url, label in links if url]
+        if shown:
+            text += " (" + ", ".join(shown) + ")"
+        blocks.append(_mrkdwn(clip_markup(text, 1000)))
     summary, root, fixes, by = _text.explanation(report)
     if summary:
         text = f"*Summary*{f' _({slack_escape(by)})_' if by else ''}\n{slack_escape(summary)}"

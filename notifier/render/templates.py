@@ -21,7 +21,9 @@ Variables (strings are "" when unknown, never None):
   project_id, repo, branch, tag, commit, short_sha, pr_number, log_url, commit_url, repo_url,
   branch_url, pr_url, failing_step (one-line summary), exit_code (int or None), category,
   cause (classification summary), hint, doc_url, history (e.g. "new failure" or "first seen
-  in build ab12cd34 on 2026-11-20; 4th time in 7 days"), flaky, summary (the LLM explanation),
+  in build ab12cd34 on 2026-11-20; 4th time in 7 days"), flaky, since_passing (e.g. "last
+  passed in build ab12cd34 at commit 1a2b3c4, 2 builds ago; 3 of 40 lines of step #2 are new
+  since the passing builds"), last_passing_build, compare_url, summary (the LLM explanation),
   root_cause, fix_steps (list), llm ("provider model"), key_lines (list of log lines, colours
   removed), excerpt (list of {number, text, key, step}), facts (list of [label, value] rows as
   the text report shows them), errors (list of "stage name: message"), fixed_failure (for a
@@ -68,6 +70,7 @@ def context(report: Report) -> dict[str, Any]:
     summary, root_cause, fix_steps, llm = _text.explanation(report)
     repo_url, branch_url, pr_url = _text.repo_urls(report)
     history = report.history
+    since = report.since_passing
     return {
         "kind": report.kind,
         "is_recovery": report.kind == "recovery",
@@ -96,6 +99,9 @@ def context(report: Report) -> dict[str, Any]:
         "doc_url": doc_url,
         "history": history.summary if history else "",
         "flaky": bool(history and history.flaky),
+        "since_passing": since.summary if since else "",
+        "last_passing_build": since.build if since else "",
+        "compare_url": since.compare_url if since else "",
         "summary": summary,
         "root_cause": root_cause,
         "fix_steps": fix_steps,

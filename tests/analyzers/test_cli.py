@@ -39,7 +39,8 @@ def test_one_json_object_per_file(tmp_path: Path) -> None:
     assert [r["path"] for r in rows] == [str(plain), str(zipped)]
     for row, span in ((rows[0], where), (rows[1], cb_where)):
         assert set(row) == {
-            "path", "key_lines", "excerpt", "category", "fingerprint", "failing_step"
+            "path", "key_lines", "excerpt", "category", "fingerprint", "failing_step",
+            "known_lines",
         }  # fmt: skip
         for start, end in row["key_lines"] + row["excerpt"]:
             assert 1 <= start <= end

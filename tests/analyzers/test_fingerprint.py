@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from analyzers.fingerprint import fingerprint, normalize
+from analyzers.fingerprint import fingerprint
+from analyzers.masking import normalize
 from tests.analyzers import snippets
 from tests.analyzers.helpers import analyze_text, cloudbuild_log, travis_log
 

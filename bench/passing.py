@@ -1,0 +1,215 @@
+"""Benchmark learning from passing builds: key lines with and without remembered lines.
+
+    python -m bench.passing                      # LogChunks dev set and the Cloud Build corpus
+    python -m bench.passing --keep 3 --limit 100
+
+No data set holds passing logs, so a stand-in plays them: for a log, the other logs of the
+same repository, with their labelled lines removed (wherever printed), are its trigger's
+passing builds (the `--keep` builds nearest before it by build id, then after it).
+Repositories are split tune/check by the hash `bench.cloudbuild` uses; the check rows were
+not looked at while tuning `KNOWN_SHARE`. Then the cost per passing build: signature time
+per MB beside reading the log, and bytes stored per step. Nothing here asserts times or scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from analyzers.extraction import analyze_chunks
+from analyzers.signature import PassingLines, Signature, line_form, signature_of
+from bench._scoring import Ranges, line_set, mean, prf
+from bench.cloudbuild import load_cases, split_of
+from bench.logchunks import load_examples, read_lines
+from buildlens_core.buildlog import split_lines
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    """One labelled failed log, and what the stand-in passing builds are made from."""
+
+    repository: str
+    order: int  # build id or position: which logs came before
+    group: str  # language (LogChunks) or tool family (Cloud Build corpus)
+    data: bytes
+    lines: list[str]
+    gold: Ranges
+
+    def without_gold(self) -> list[tuple[int | None, str]]:
+        """The log as a passing build: without its labelled lines, wherever it prints
+        them (a test runner repeats its failures in a summary)."""
+        drop = {line_form(self.lines[n - 1]) for n in line_set(self.gold) if n <= len(self.lines)}
+        return [(None, text) for text in self.lines if line_form(text) not in drop]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    log: Log
+    f1_without: float
+    f1_with: float
+    excerpt_without: int
+    excerpt_with: int
+    passing: int  # stand-in passing builds used
+
+
+def logchunks(data: Path, limit: int | None) -> list[Log]:
+    out = []
+    for ex in load_examples(data, limit):
+        repo = ex.path.parent.parent.name
+        lines = read_lines(ex.path)
+        raw = b"\n".join(t.encode("utf-8", "replace") for t in lines)
+        out.append(Log(repo, int(ex.path.name.split(".")[0]), ex.language, raw, lines,
+                       [(ex.start, ex.end)]))  # fmt: skip
+    return out
+
+
+def corpus() -> list[Log]:
+    out = []
+    for i, case in enumerate(c for c in load_cases() if not c.composed):
+        lines = [x.decode("utf-8", "replace") for x in split_lines(case.log)]
+        out.append(Log(case.repository, i, case.family, case.log, lines, case.key_lines))
+    return out
+
+
+def stand_ins(log: Log, same_repo: Sequence[Log], keep: int) -> list[Log]:
+    """The `keep` other logs of the repository nearest before `log`, then after it."""
+    before = sorted((o for o in same_repo if o.order < log.order), key=lambda o: -o.order)
+    after = sorted((o for o in same_repo if o.order > log.order), key=lambda o: o.order)
+    return (before + after)[:keep]
+
+
+def _size(ranges: Sequence[object]) -> int:
+    return sum(r.size for r in ranges)  # type: ignore[attr-defined]
+
+
+def evaluate(logs: list[Log], keep: int) -> list[Row]:
+    by_repo: dict[str, list[Log]] = defaultdict(list)
+    for log in logs:
+        by_repo[log.repository].append(log)
+    signatures: dict[int, Signature] = {}
+    rows = []
+    for log in logs:
+        others = stand_ins(log, [o for o in by_repo[log.repository] if o is not log], keep)
+        if not others:
+            continue
+        sigs = []
+        for other in others:
+            if id(other) not in signatures:
+                signatures[id(other)] = signature_of(other.without_gold())
+            sigs.append(signatures[id(other)])
+        gold = line_set(log.gold)
+        plain = analyze_chunks([log.data])
+        known = analyze_chunks([log.data], PassingLines(sigs))
+        f1_without = prf(gold, line_set([(r.start, r.end) for r in plain.key_lines]))[2]
+        f1_with = prf(gold, line_set([(r.start, r.end) for r in known.key_lines]))[2]
+        rows.append(Row(log, f1_without, f1_with, _size(plain.excerpt), _size(known.excerpt),
+                        len(others)))  # fmt: skip
+    return rows
+
+
+def _line(name: str, rows: list[Row]) -> str:
+    without = mean(r.f1_without for r in rows)
+    with_ = mean(r.f1_with for r in rows)
+    better = sum(r.f1_with > r.f1_without + 1e-9 for r in rows)
+    worse = sum(r.f1_with < r.f1_without - 1e-9 for r in rows)
+    return (
+        f"| {name} | {len(rows)} | {without:.3f} | {with_:.3f} | {with_ - without:+.3f} "
+        f"| {better} / {worse} | {mean(r.excerpt_without for r in rows):.1f} "
+        f"| {mean(r.excerpt_with for r in rows):.1f} |"
+    )
+
+
+HEADER = (
+    "| {what} | logs | key F1 without | key F1 with passing | change | logs better / worse "
+    "| excerpt lines without | excerpt lines with |\n|---|---|---|---|---|---|---|---|"
+)
+
+
+def print_quality(title: str, rows: list[Row], group: str) -> None:
+    print(f"\n## {title}\n")
+    print(HEADER.format(what="part"))
+    for part in ("tune", "check"):
+        picked = [r for r in rows if split_of(r.log.repository) == part]
+        print(_line(part, picked))
+    print(_line("all", rows))
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for r in rows:
+        groups[r.log.group].append(r)
+    print(f"\n### by {group}\n")
+    print(HEADER.format(what=group))
+    for name in sorted(groups):
+        print(_line(name, groups[name]))
+    losing = [n for n, g in groups.items() if mean(r.f1_with - r.f1_without for r in g) < -1e-9]
+    print(f"\n{group}s with a lower mean F1: {', '.join(sorted(losing)) or 'none'}")
+
+
+def _timed(run: Callable[[], object], repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def print_cost(logs: list[Log]) -> None:
+    """Per passing build: signature time per MB beside reading the log (split into lines,
+    as a log source does), and the bytes a signature stores per step."""
+    total_mb = sum(len(log.data) for log in logs) / 1e6
+    read_s = sum(_timed(lambda log=log: split_lines(log.data)) for log in logs)
+    sig_s = 0.0
+    sizes: list[int] = []
+    rates: list[float] = []
+    for log in logs:
+        pairs = [(None, t) for t in log.lines]
+        sig_s += _timed(lambda pairs=pairs: signature_of(pairs))
+        sig = signature_of(pairs)
+        for f in sig.steps.values():
+            sizes.append(len(f.bits))
+            rates.append(f.false_positive_rate())
+    print(f"\n## Cost per passing build ({len(logs)} logs, {total_mb:.1f} MB)\n")
+    print("| what | ms per MB of log |\n|---|---|")
+    print(f"| read the log: split into lines (baseline) | {1000 * read_s / total_mb:.1f} |")
+    print(f"| signature: mask, hash, fill the filters | {1000 * sig_s / total_mb:.1f} |")
+    sizes.sort()
+    print("\n| bytes stored per step | mean | median | max | over 16 kB |\n|---|---|---|---|---|")
+    over = sum(s > 16 << 10 for s in sizes)
+    print(f"| filter | {mean(sizes):.0f} | {sizes[len(sizes) // 2]} | {sizes[-1]} | {over} |")
+    print(
+        f"\nestimated false-positive rate per step: mean {100 * mean(rates):.2f}%, "
+        f"max {100 * max(rates):.2f}%"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/datasets/logchunks"))
+    parser.add_argument("--limit", type=int, default=None, help="only the first N LogChunks logs")
+    parser.add_argument("--keep", type=int, default=3, help="passing builds remembered")
+    args = parser.parse_args(argv)
+    chunks = logchunks(args.data, args.limit)
+    print_quality(
+        f"LogChunks dev set: stand-in passing builds = up to {args.keep} other logs of the "
+        "repository, labelled chunk removed",
+        evaluate(chunks, args.keep),
+        "language",
+    )
+    real = corpus()
+    print_quality(
+        "Real Cloud Build corpus: repositories with several builds, labelled key lines removed",
+        evaluate(real, args.keep),
+        "family",
+    )
+    print_cost(chunks)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
