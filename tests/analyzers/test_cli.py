@@ -79,3 +79,27 @@ def test_key_line_text_is_redacted_unless_asked(tmp_path: Path) -> None:
     shown = _run("excerpt", str(path)).stdout
     assert "the registry refused [REDACTED:github-token]" in shown and token not in shown
     assert token in _run("excerpt", "--no-redact", str(path)).stdout
+
+
+def test_passing_log_marks_what_passing_builds_printed(tmp_path: Path) -> None:
+    failing = tmp_path / "failing.log"
+    failing.write_text(
+        "$ npm test\n"
+        "Error: connect ECONNREFUSED 127.0.0.1:6379 (redis cache disabled)\n"
+        "  1 failing\n"
+        "  1) parser rejects empty input:\n"
+        "     AssertionError: expected [Function] to throw an error\n"
+        'The command "npm test" exited with 1.\n'
+    )
+    passing = tmp_path / "passing.log"
+    passing.write_text(
+        "$ npm test\nError: connect ECONNREFUSED 127.0.0.1:6379 (redis cache disabled)\n"
+    )
+    plain = json.loads(_run("excerpt", "--json", str(failing)).stdout)
+    learned = json.loads(
+        _run("excerpt", "--json", "--passing-log", str(passing), str(failing)).stdout
+    )
+    assert plain["known_lines"] == 0 and learned["known_lines"] == 1
+    assert plain["key_lines"][0][0] == 2 and learned["key_lines"][0][0] >= 4
+    missing = _run("excerpt", "--passing-log", str(tmp_path / "nope.log"), str(failing))
+    assert missing.returncode == 2 and "nope.log" in missing.stderr

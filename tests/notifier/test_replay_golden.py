@@ -77,3 +77,34 @@ def test_json_report_carries_no_analyzer_internal_data() -> None:
     for finding in report["findings"]:
         assert set(finding) == {"analyzer", "kind", "summary", "lines"}
     assert report["excerpt"] and report["key_lines"]
+
+
+def test_the_readme_pair_passing_then_failing_learns_from_the_passing_build() -> None:
+    passing, failing = FIXTURES / "real-lane-passing", FIXTURES / "real-lane-failing"
+    env = {**CLEAN_ENV, "LEARN_FROM_PASSING": "true"}
+    result = subprocess.run(
+        [sys.executable, "-m", "notifier", "replay", str(passing), str(failing),
+         "--format", "json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "lines learned" in result.stderr
+    report = json.loads(result.stdout)
+    since = report["since_passing"]
+    passing_id = json.loads((passing / "build.json").read_text())["id"]
+    assert since["build"] == passing_id and since["builds_since"] == 1
+    assert (since["step"], since["step_lines"], since["new_lines"]) == (1, 2, 1)
+    assert since["compare_url"].startswith("https://github.com/afirth/symlinks-cloudbuild/compare/")
+
+
+def test_passing_log_option_compares_without_the_state_store() -> None:
+    failing = FIXTURES / "real-lane-failing"
+    result = replay(
+        str(failing), "--passing-log", str(FIXTURES / "real-lane-passing" / "log.txt"),
+        "--format", "json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    since = json.loads(result.stdout)["since_passing"]
+    assert since["build"] == "" and (since["new_lines"], since["compared"]) == (1, 1)
+    missing = replay(str(failing), "--passing-log", str(failing / "nope.log"))
+    assert missing.returncode != 0 and "nope.log" in missing.stderr

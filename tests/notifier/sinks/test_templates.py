@@ -103,7 +103,8 @@ def test_every_documented_variable_exists() -> None:
         "project_id", "repo", "branch", "tag", "commit", "short_sha", "pr_number", "log_url",
         "commit_url", "repo_url", "branch_url", "pr_url", "failing_step", "exit_code",
         "category", "cause", "hint", "doc_url", "history", "flaky", "since_passing",
-        "last_passing_build", "compare_url", "summary", "root_cause", "fix_steps", "llm", "key_lines", "excerpt", "facts", "errors", "fixed_failure", "report",
+        "last_passing_build", "compare_url", "summary", "root_cause", "fix_steps", "llm",
+        "key_lines", "excerpt", "facts", "errors", "fixed_failure", "report",
     }  # fmt: skip
     assert names == set(context)
     assert names <= documented | {"report"}
