@@ -187,6 +187,7 @@ def find_key_lines(
         marked = confident and s_lo <= best_i <= s_hi
         found = (report(lines, s_lo, s_hi) if marked else None) or report_around(lines, best_i, hi)
         lo, hi = found or absorb_neighbours(lines, lo, hi, best)
+    lo, hi = _trim_known(lines, lo, hi, passing)
     key = [LineRange(lines[lo].number, lines[hi].number)]
     texts = tuple(line.text for line in lines[lo : hi + 1] if line.text)
     runners = runner_ups(lines, lo, hi)
@@ -201,6 +202,25 @@ def find_key_lines(
     if step is None:
         step = lines[lo].step if lines[lo].step is not None else _last_started(lines, hi)
     return KeyLines(tuple(key), texts, sect_range, last, tuple(runners), tail, step, len(known_at))
+
+
+def _trim_known(
+    lines: list[Line], lo: int, hi: int, passing: PassingLines | None
+) -> tuple[int, int]:
+    """The block without the lines at its ends that passing builds printed too: a section
+    every build prints (`> White listed:`) is not part of this failure's statement."""
+    if not passing:
+        return lo, hi
+
+    def known(i: int) -> bool:
+        return not lines[i].text or passing.knows(lines[i].step, lines[i].raw)
+
+    first, last = lo, hi
+    while lo < hi and known(lo):
+        lo += 1
+    while hi > lo and known(hi):
+        hi -= 1
+    return (first, last) if known(lo) else (lo, hi)  # all known: the block stands as it is
 
 
 def _before_known_tail(

@@ -27,14 +27,10 @@ from buildlens_core.noise import clean
 
 MAX_STEP_BYTES = 16 << 10  # one step's filter, whatever its log
 MIN_STEP_BYTES = 8
-HASHES = 7  # bits set per line: about 1% false positives at 9.6 bits per line
+HASHES = 5  # bits set per line: about 1% false positives at 9.6 bits per line
 _BITS_PER_LINE = 9.6
 _DIGITS = bytes.maketrans(b"0123456789", b"##########")
 _MAX_KEY_CHARS = 2000  # `clean` reads no further
-
-# Known noise is what most remembered passing builds printed: a line only one of them
-# printed is as likely a flaky failure's as noise.
-QUORUM = 0.5
 
 WHOLE_LOG = ""  # the step key of a plain log (no Cloud Build steps) and of unstepped lines
 
@@ -179,19 +175,26 @@ class Signature:
 def signature_of(lines: Iterable[tuple[int | None, str]]) -> Signature:
     """The signature of a passing build's `(step, raw text)` lines."""
     forms = _Forms()
-    by_step: dict[str, set[str]] = {}
+    by_step: dict[int | None, set[str]] = {}
     count = 0
+    seen: set[str] = set()
+    last: object = object()
     for step, text in lines:
         count += 1
+        if step != last:  # steps come in runs: look the set up once per run
+            seen = by_step.setdefault(step, set())
+            last = step
         form = forms(text)
         if form:
-            by_step.setdefault(step_key(step), set()).add(form)
+            seen.add(form)
     steps: dict[str, LineFilter] = {}
-    for key, seen in by_step.items():
-        found = LineFilter.sized_for(len(seen))
-        for form in seen:
+    for step, found_forms in by_step.items():
+        if not found_forms:
+            continue
+        found = LineFilter.sized_for(len(found_forms))
+        for form in found_forms:
             found.add(form)
-        steps[key] = found
+        steps[step_key(step)] = found
     return Signature(steps, count)
 
 
@@ -210,7 +213,6 @@ class PassingLines:
     def __init__(self, signatures: Sequence[Signature]) -> None:
         self._signatures = [s for s in signatures if s.steps]
         self._forms = _Forms()
-        self._quorum = max(1, math.ceil(len(self._signatures) * QUORUM))
 
     def __bool__(self) -> bool:
         return bool(self._signatures)
@@ -222,14 +224,13 @@ class PassingLines:
         if not form:
             return False
         key = step_key(step)
-        hits = 0
         for sig in self._signatures:
             found = sig.steps.get(key)
             if found is None and key != WHOLE_LOG:
                 found = sig.steps.get(WHOLE_LOG) if len(sig.steps) == 1 else None
             if found is not None and form in found:
-                hits += 1
-        return hits >= self._quorum
+                return True
+        return False
 
     def novelty(self, step: int | None, lines: Iterable[str]) -> Novelty:
         texts = [t for t in lines if clean(t)]

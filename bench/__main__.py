@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "soak": ["-m", "bench.soak"],
     "logchunks": ["bench/logchunks.py", "--data", "../shared/datasets/logchunks"],
     "cloudbuild": ["-m", "bench.cloudbuild"],
+    "passing": ["-m", "bench.passing", "--data", "../shared/datasets/logchunks"],
     "redaction": ["-m", "bench.redaction"],
     "gateway": ["bench/gateway.py"],
     "gateway_load": ["bench/gateway_load.py"],

@@ -115,9 +115,9 @@ def test_novelty_counts_the_failing_steps_new_lines() -> None:
     assert (got.lines, got.new) == (2, 1)
 
 
-def test_known_noise_weighs_less_than_the_new_error() -> None:
-    # A standing error-looking line above the real failure: without passing builds the
-    # earlier strong line wins (the first error is usually the cause); with them, it is noise.
+def test_known_noise_leaves_the_key_lines() -> None:
+    # A standing error-looking line above the real failure: without passing builds it opens
+    # the key block; with them it (and the count line every run prints) is set aside.
     lines = [
         "$ npm test",
         "Error: connect ECONNREFUSED 127.0.0.1:6379 (redis cache disabled)",
@@ -130,9 +130,9 @@ def test_known_noise_weighs_less_than_the_new_error() -> None:
     plain = find_key_lines([Segment(1, lines)])
     passing = PassingLines([signature_of([(None, lines[1]), (None, "  13 passing")])])
     learned = find_key_lines([Segment(1, lines)], passing=passing)
-    assert plain.ranges[0].start == 2
-    assert learned.known == 1
-    assert learned.ranges[0].start >= 5 and learned.ranges[0].end >= 6
+    assert [(r.start, r.end) for r in plain.ranges] == [(2, 6)]
+    assert [(r.start, r.end) for r in learned.ranges] == [(4, 6)]
+    assert learned.known == 1  # error-looking lines discounted: the redis one
 
 
 def test_the_real_pair_counts_one_new_line_in_the_failing_step() -> None:
@@ -141,3 +141,26 @@ def test_the_real_pair_counts_one_new_line_in_the_failing_step() -> None:
     assert [(r.start, r.end) for r in report.key_lines] == [(26, 26)]
     got = passing.novelty(1, ["Already have image: alpine", "cat: can't open 'child/stuff/foo'"])
     assert (got.lines, got.new) == (2, 1)
+
+
+def test_what_every_build_prints_at_the_end_is_set_aside() -> None:
+    # A link checker's report (the shape of awesome_bot's): its last lines are printed by
+    # every build; what this one said that the passing build did not is the failure.
+    lines = [
+        "$ ./scripts/check-links.sh",
+        "Checking 412 links",
+        "> Redirects:",
+        "  1. 301 http://docs.example.org/ → https://docs.example.org/",
+        "> Links ",
+        "  1. [L0153] 404 https://cdn.example.com/shot.png  ",
+        "  2. [L0239] 522 http://games.example.net/cover.jpg  ",
+        "> Dupes ",
+        "  None ✓",
+        "Wrote results to ab-results.json",
+        'The command "./scripts/check-links.sh" exited with 1.',
+    ]
+    printed = [*lines[:5], *lines[7:10]]
+    passing = PassingLines([signature_of((None, text) for text in printed)])
+    assert find_key_lines([Segment(1, lines)]).ranges[0].start >= 9
+    learned = find_key_lines([Segment(1, lines)], passing=passing)
+    assert [(r.start, r.end) for r in learned.ranges] == [(6, 7)]

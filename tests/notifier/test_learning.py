@@ -18,21 +18,12 @@ from buildlens_core.state import StateStore
 from notifier.learning import MAX_SIGNATURE_BYTES, PassingMemory
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
-from notifier.state.firestore import FirestoreStateStore
 from notifier.state.memory import MemoryStateStore
 from tests.conftest import FIXTURES
 from tests.notifier.builds import fixture_build
 from tests.notifier.test_exactly_once import RecordingSink
 
 PASSING, FAILING = "real-lane-passing", "real-lane-failing"
-
-
-@pytest.fixture(params=["memory", pytest.param("firestore", marks=pytest.mark.emulator)])
-def store(request: pytest.FixtureRequest) -> StateStore:
-    if request.param == "memory":
-        return MemoryStateStore()
-    request.getfixturevalue("firestore_env")
-    return FirestoreStateStore("buildlens-demo", retention_days=1)
 
 
 @pytest.fixture
@@ -183,3 +174,18 @@ def test_bad_learning_settings_are_one_clear_error() -> None:
         Notifier(load_settings(learn_sample_rate=2, passing_builds_kept=0), sinks=[])
     text = str(caught.value)
     assert "LEARN_SAMPLE_RATE" in text and "PASSING_BUILDS_KEPT" in text
+
+
+def test_a_binary_passing_log_is_learned_without_harm(trigger: str, tmp_path: Path) -> None:
+    log = tmp_path / "log.txt"
+    log.write_bytes(bytes(range(256)) * 400 + b"\xff\xfe\x00garbage\r\n" * 50)
+    store = MemoryStateStore()
+    pipeline = notifier(store, RecordingSink("rec"))
+    outcome = pipeline.handle_build(build(PASSING, trigger), log_source=FixtureLogSource(log, 4096))
+    assert "lines learned" in outcome.reason
+
+
+def test_a_misspelt_learning_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEARN_FROM_PASING", "true")
+    with pytest.raises(ConfigError, match=r"LEARN_FROM_PASING.*did you mean LEARN_FROM_PASSING"):
+        Notifier(load_settings(), sinks=[])

@@ -7,19 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-import pytest
-
 from buildlens_core.state import Doc, StateStore
-from notifier.state.firestore import FirestoreStateStore
-from notifier.state.memory import MemoryStateStore
-
-
-@pytest.fixture(params=["memory", pytest.param("firestore", marks=pytest.mark.emulator)])
-def store(request: pytest.FixtureRequest) -> StateStore:
-    if request.param == "memory":
-        return MemoryStateStore()
-    request.getfixturevalue("firestore_env")
-    return FirestoreStateStore("buildlens-demo", retention_days=1)
 
 
 def key() -> str:
