@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from notifier.render._text import since_passing
 from notifier.report import Report
 
 
@@ -31,11 +32,10 @@ def facts(report: Report) -> list[tuple[str, str]]:
         rows.append(("cause", classification.label + (f" - {hint}" if hint else "")))
     if report.history is not None:
         rows.append(("history", report.history.summary))
-    since = report.since_passing
-    if since is not None and since.summary:
-        rows.append(("since passing", since.summary))
-        if since.compare_url:
-            rows.append(("changes", since.compare_url))
+    since, links = since_passing(report)
+    if since:
+        rows.append(("since passing", since))
+        rows += [("changes", url) for url, label in links if label == "changes"]
     if report.explanations:
         explanation = report.explanations[0]
         note = explanation.note

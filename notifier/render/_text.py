@@ -122,13 +122,27 @@ def step_line(report: Report) -> str:
     return clean(step.summary) if step else ""
 
 
+def web_url(url: str) -> str:
+    """The URL if it is one to link (http or https, of a sane length), else ""."""
+    return url if url.startswith(("https://", "http://")) and len(url) <= LINK_URL_MAX else ""
+
+
 def cause_line(report: Report) -> tuple[str, str, str]:
     """(category summary, hint, doc URL) of the classification, or blanks."""
     found = report.classification
     if found is None:
         return "", "", ""
-    doc = found.doc_url if found.doc_url.startswith(("https://", "http://")) else ""
-    return clean(found.label), clean(found.hint), doc
+    return clean(found.label), clean(found.hint), web_url(found.doc_url)
+
+
+def since_passing(report: Report) -> tuple[str, list[tuple[str, str]]]:
+    """(summary, [(URL, label)]) of what changed since the last passing build, or blanks:
+    the passing build's log and the compare page, when they are links to show."""
+    since = report.since_passing
+    if since is None or not since.summary:
+        return "", []
+    links = [(web_url(since.log_url), "passing build"), (web_url(since.compare_url), "changes")]
+    return clean(since.summary), [(url, label) for url, label in links if url]
 
 
 def explanation(report: Report) -> tuple[str, str, list[str], str]:

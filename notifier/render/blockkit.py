@@ -129,13 +129,11 @@ def _failure_body(report: Report, key_lines: int) -> list[dict[str, Any]]:
         blocks.append(
             _mrkdwn(clip_markup(f"*History*\n{slack_escape(report.history.summary)}", 500))
         )
-    since = report.since_passing
-    if since is not None and since.summary:
-        text = f"*Since the last pass*\n{slack_escape(since.summary)}"
-        links = [(since.log_url, "passing build"), (since.compare_url, "changes")]
-        shown = [slack_link(url, label) for url, label in links if url]
-        if shown:
-            text += " (" + ", ".join(shown) + ")"
+    since, links = _text.since_passing(report)
+    if since:
+        text = f"*Since the last pass*\n{slack_escape(since)}"
+        if links:
+            text += " (" + ", ".join(slack_link(url, label) for url, label in links) + ")"
         blocks.append(_mrkdwn(clip_markup(text, 1000)))
     summary, root, fixes, by = _text.explanation(report)
     if summary:

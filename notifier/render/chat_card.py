@@ -144,11 +144,12 @@ def _failure_sections(report: Report, key_lines: int, budget: int) -> list[dict[
         sections.append(_titled("Cause", text))
     if report.history is not None:
         sections.append(_titled("History", html_escape(report.history.summary)))
-    since = report.since_passing
-    if since is not None and since.summary:
-        text = html_escape(clip(since.summary, budget // 4))
-        links = [(since.log_url, "passing build"), (since.compare_url, "changes")]
-        shown = [html_link(url, label) for url, label in links if url]
+    since, links = _text.since_passing(report)
+    if since:
+        text = html_escape(clip(since, budget // 4))
+        shown = [
+            html_link(url, label) for url, label in links if len(url) <= _scaled(URL_MAX, budget)
+        ]
         if shown:
             text += " (" + ", ".join(shown) + ")"
         sections.append(_titled("Since the last pass", text))

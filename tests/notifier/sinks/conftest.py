@@ -18,7 +18,7 @@ from buildlens_core.build import decode_build
 from buildlens_core.settings import load_settings
 from notifier.logsources.fixture import FixtureLogSource
 from notifier.pipeline import Notifier
-from notifier.report import ExcerptLine, History, Report, StageError
+from notifier.report import ExcerptLine, History, Report, SincePassing, StageError
 from tests.conftest import FIXTURES
 from tests.fakes.cloud_logging_write import FakeLoggingWriter
 from tests.fakes.github import FakeGitHub
@@ -229,6 +229,11 @@ def hostile_report() -> Report:
     )
     errors = tuple(StageError("analyzer", f"a{i}", huge) for i in range(20))
     history = History("abc123", 5, 4, "0badcafe", "2026-11-18T09:00:00Z", flaky=True)
+    since = SincePassing(
+        build=huge, commit=HOSTILE, finished="2026-11-17T09:00:00Z",
+        log_url="javascript:alert(1)", builds_since=3, compare_url="https://x.test/" + huge,
+        step=1, step_lines=4000, new_lines=17, compared=3,
+    )  # fmt: skip
     return Report(
         build,
         findings,
@@ -237,6 +242,7 @@ def hostile_report() -> Report:
         log_source="fixture",
         log_lines=150,
         history=history,
+        since_passing=since,
         notes=(huge,),
     )
 
