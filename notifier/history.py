@@ -136,6 +136,7 @@ class FailureHistory:
             log_url=str(last.get("log_url") or ""),
             builds_since=max(1, len(since)),
             compare_url=web.compare(old, new) if web else "",
+            head_commit=new,
         )
 
 

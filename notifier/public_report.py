@@ -88,6 +88,7 @@ class SincePassingInfo(_Model):
     log_url: str
     builds_since: int = Field(description="failed builds since it, this one included")
     compare_url: str = Field(description="the commits between; empty when the host is unknown")
+    head_commit: str = Field(description="this build's commit")
     step: int | None = Field(description="the failing step the line counts are about")
     step_lines: int = Field(description="its lines with text")
     new_lines: int = Field(description="of them, lines no remembered passing build printed")
@@ -318,6 +319,7 @@ def _since_passing(report: Report) -> SincePassingInfo | None:
         log_url=since.log_url,
         builds_since=since.builds_since,
         compare_url=since.compare_url,
+        head_commit=since.head_commit,
         step=since.step,
         step_lines=since.step_lines,
         new_lines=since.new_lines,

@@ -77,6 +77,7 @@ class SincePassing:
     log_url: str
     builds_since: int  # failed builds of the trigger and branch since, this one included
     compare_url: str = ""  # the commits between, where the repository's host is known
+    head_commit: str = ""  # this build's commit (named beside the passing one without a link)
     step: int | None = None  # the failing step the line counts are about
     step_lines: int = 0  # its lines with text (0: no passing build's lines were compared)
     new_lines: int = 0  # of them, lines no remembered passing build printed in that step
@@ -91,6 +92,9 @@ class SincePassing:
             )
             commit = f" at commit {self.commit[:7]}" if self.commit else ""
             parts.append(f"last passed in build {self.build[:8]}{commit}, {ago}")
+            if not self.compare_url and self.commit and self.head_commit not in ("", self.commit):
+                # No compare page (Cloud Source Repositories, an unknown host): the two commits.
+                parts.append(f"changes in commits {self.commit[:7]}..{self.head_commit[:7]}")
         if self.compared:
             where = f"step #{self.step}" if self.step is not None else "the log"
             builds = "build" if self.compared == 1 else f"{self.compared} builds"

@@ -189,3 +189,18 @@ def test_a_misspelt_learning_setting_is_named(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("LEARN_FROM_PASING", "true")
     with pytest.raises(ConfigError, match=r"LEARN_FROM_PASING.*did you mean LEARN_FROM_PASSING"):
         Notifier(load_settings(), sinks=[])
+
+
+def test_without_a_compare_page_the_two_commits_are_named(trigger: str) -> None:
+    # Cloud Source Repositories has no compare page: the report names both commits.
+    csr = {"repoSource": {"projectId": "p", "repoName": "r", "commitSha": "c" * 40}}
+    store, sink = MemoryStateStore(), RecordingSink("rec")
+    pipeline = notifier(store, sink)
+    passing = build(PASSING, trigger, source=csr)
+    pipeline.handle_build(passing, log_source=log_of(PASSING))
+    failing = build(FAILING, trigger, source=csr)
+    pipeline.handle_build(failing, log_source=log_of(FAILING))
+    since = sink.sent[0].since_passing
+    assert since is not None and since.compare_url == ""
+    want = f"changes in commits {passing.commit_sha[:7]}..{failing.commit_sha[:7]}"
+    assert want in since.summary
