@@ -35,11 +35,20 @@ def fallback_fingerprint(findings: list[Finding], excerpt: tuple[ExcerptLine, ..
     return fingerprint([f"step {step_id}", line])[0]
 
 
+def _lane_owner(build: BuildEvent) -> str:
+    return build.trigger_id or build.trigger_name or build.repo_full_name or build.repo_name
+
+
 def lane_key(build: BuildEvent) -> str:
     """Builds of the same trigger on the same branch (or tag) form a lane."""
-    trigger = build.trigger_id or build.trigger_name or build.repo_full_name or build.repo_name
     ref = build.branch or build.tag or "-"
-    return f"lane/{trigger or '-'}/{ref}"
+    return f"lane/{_lane_owner(build) or '-'}/{ref}"
+
+
+def has_lane(build: BuildEvent) -> bool:
+    """Does the build name its trigger or repository? Builds that do not (`gcloud builds
+    submit` of any config) would all share one lane: nothing is compared across them."""
+    return bool(_lane_owner(build))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +126,8 @@ class FailureHistory:
     def since_passing(self, build: BuildEvent) -> SincePassing | None:
         """The lane's last passing build before this failure, and the failures since (this
         one included). Out-of-order deliveries are placed by their finish times."""
+        if not has_lane(build):
+            return None
         lane = self._store.get(lane_key(build)) or {}
         now = _stamp(build)
         before = [p for p in lane.get("passes", []) if str(p.get("time", "")) <= now]

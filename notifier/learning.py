@@ -21,7 +21,7 @@ from buildlens_core.build import BuildEvent
 from buildlens_core.buildlog import BuildLog
 from buildlens_core.settings import LearningSettings
 from buildlens_core.state import Doc, StateStore
-from notifier.history import lane_key
+from notifier.history import has_lane, lane_key
 
 # Base64 adds a third: 384 KiB of filters is a 512 KiB document, half Firestore's limit.
 MAX_SIGNATURE_BYTES = 384 << 10
@@ -60,6 +60,16 @@ class PassingMemory:
             return True
         digest = hashlib.sha256(build.id.encode()).digest()
         return int.from_bytes(digest[:8], "big") / 2**64 < rate
+
+    def reason_to_skip(self, build: BuildEvent) -> str:
+        """Why this passing build's log is not read, or "" to learn from it."""
+        if not has_lane(build):
+            return "the build names no trigger or repository to learn for"
+        if not self.sampled(build):
+            return "not sampled for learning (LEARN_SAMPLE_RATE)"
+        if self.learned(build):
+            return "its lines were learned before"
+        return ""
 
     def learned(self, build: BuildEvent) -> bool:
         """Is this build's signature stored already (a redelivery)?"""
@@ -102,6 +112,8 @@ class PassingMemory:
 
     def recall(self, build: BuildEvent) -> Recalled:
         """What the lane's remembered passing builds printed (none: `passing` is None)."""
+        if not has_lane(build):
+            return Recalled(None)
         index = self._store.get(_index_key(build)) or {}
         signatures: list[Signature] = []
         builds: list[str] = []

@@ -216,10 +216,9 @@ class Notifier:
         memory = self.memory
         if not memory.enabled:
             return ""
-        if not memory.sampled(build):
-            return "; not sampled for learning (LEARN_SAMPLE_RATE)"
-        if memory.learned(build):
-            return "; its lines were learned before"
+        skip = memory.reason_to_skip(build)
+        if skip:
+            return "; " + skip
         buildlog, errors = self._fetch_log(build, published, log_source)
         try:
             learned = memory.learn(build, buildlog)

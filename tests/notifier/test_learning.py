@@ -204,3 +204,16 @@ def test_without_a_compare_page_the_two_commits_are_named(trigger: str) -> None:
     assert since is not None and since.compare_url == ""
     want = f"changes in commits {passing.commit_sha[:7]}..{failing.commit_sha[:7]}"
     assert want in since.summary
+
+
+def test_builds_without_a_trigger_or_repository_are_not_compared() -> None:
+    # `gcloud builds submit` of any config: no lane, so no passing build stands for another.
+    anonymous: dict[str, Any] = {"buildTriggerId": "", "substitutions": {}}
+    store, sink = MemoryStateStore(), RecordingSink("rec")
+    pipeline = notifier(store, sink)
+    passing = decode_build(fixture_build(PASSING, **anonymous))
+    outcome = pipeline.handle_build(passing, log_source=log_of(PASSING))
+    assert "names no trigger or repository" in outcome.reason
+    failing = decode_build(fixture_build(FAILING, **anonymous))
+    pipeline.handle_build(failing, log_source=log_of(FAILING))
+    assert sink.sent[0].since_passing is None
