@@ -221,8 +221,9 @@ class PassingLines:
         """Did a passing build print this raw line (masked) in the same step? A plain log
         (no steps) stands for every step."""
         form = self._forms(text)
-        if not form:
-            return False
+        return bool(form) and self._knows_form(step, form)
+
+    def _knows_form(self, step: int | None, form: str) -> bool:
         key = step_key(step)
         for sig in self._signatures:
             found = sig.steps.get(key)
@@ -233,9 +234,14 @@ class PassingLines:
         return False
 
     def novelty(self, step: int | None, lines: Iterable[str]) -> Novelty:
-        texts = [t for t in lines if clean(t)]
-        new = sum(1 for t in texts if not self.knows(step, t))
-        return Novelty(step, len(texts), new)
+        """Of the step's lines with text, how many no remembered passing build printed."""
+        total = new = 0
+        for text in lines:
+            form = self._forms(text)
+            if form:
+                total += 1
+                new += not self._knows_form(step, form)
+        return Novelty(step, total, new)
 
 
 def signature_of_log(log: BuildLog) -> Signature:

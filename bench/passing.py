@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from analyzers.base import LineRange
 from analyzers.extraction import analyze_chunks
 from analyzers.signature import PassingLines, Signature, line_form, signature_of
 from bench._scoring import Ranges, line_set, mean, prf
@@ -86,8 +87,8 @@ def stand_ins(log: Log, same_repo: Sequence[Log], keep: int) -> list[Log]:
     return (before + after)[:keep]
 
 
-def _size(ranges: Sequence[object]) -> int:
-    return sum(r.size for r in ranges)  # type: ignore[attr-defined]
+def _size(ranges: Sequence[LineRange]) -> int:
+    return sum(r.size for r in ranges)
 
 
 def evaluate(logs: list[Log], keep: int) -> list[Row]:

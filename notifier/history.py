@@ -105,7 +105,7 @@ class FailureHistory:
             doc["failing"] = None
             doc["passes"] = _keep_latest(
                 [p for p in doc.get("passes", []) if p.get("id") != build.id]
-                + [{"id": build.id, "commit": build.commit_sha, "time": _stamp(build),
+                + [{"id": build.id, "commit": build.commit_sha, "time": build_stamp(build),
                     "log_url": build.log_url}],
                 _KEEP_PASSES,
             )  # fmt: skip
@@ -129,7 +129,7 @@ class FailureHistory:
         if not has_lane(build):
             return None
         lane = self._store.get(lane_key(build)) or {}
-        now = _stamp(build)
+        now = build_stamp(build)
         before = [p for p in lane.get("passes", []) if str(p.get("time", "")) <= now]
         if not before:
             return None
@@ -151,7 +151,8 @@ class FailureHistory:
         )
 
 
-def _stamp(build: BuildEvent) -> str:
+def build_stamp(build: BuildEvent) -> str:
+    """When the build finished (now if it does not say), RFC 3339: what lanes order by."""
     return (build.finish_time or datetime.now(UTC)).isoformat()
 
 
@@ -166,7 +167,7 @@ def _lane_failed(build: BuildEvent, fingerprint: str) -> Any:
         doc["failing"] = {"build": build.id, "fingerprint": fingerprint, "commit": build.commit_sha}
         failures = [f for f in doc.get("failures", []) if f.get("id") != build.id]
         doc["failures"] = _keep_latest(
-            [*failures, {"id": build.id, "time": _stamp(build)}], _KEEP_FAILURES
+            [*failures, {"id": build.id, "time": build_stamp(build)}], _KEEP_FAILURES
         )
         if build.commit_sha:
             failed = dict(doc.get("failed_commits", {}))

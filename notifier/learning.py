@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from analyzers.signature import PassingLines, Signature, SignatureError, signature_of_log
@@ -21,7 +20,7 @@ from buildlens_core.build import BuildEvent
 from buildlens_core.buildlog import BuildLog
 from buildlens_core.settings import LearningSettings
 from buildlens_core.state import Doc, StateStore
-from notifier.history import has_lane, lane_key
+from notifier.history import build_stamp, has_lane, lane_key
 
 # Base64 adds a third: 384 KiB of filters is a 512 KiB document, half Firestore's limit.
 MAX_SIGNATURE_BYTES = 384 << 10
@@ -85,7 +84,7 @@ class PassingMemory:
             return Learned("skipped", "the passing build has no log lines to learn from")
         signature = signature_of_log(log)
         signature.shrink_to(MAX_SIGNATURE_BYTES)
-        stamp = _when(build)
+        stamp = build_stamp(build)
         taken: list[int | None] = [None]
 
         def change(doc: Doc | None) -> Doc:
@@ -166,7 +165,3 @@ def _pick_slot(slots: list[dict[str, Any] | None], build_id: str, stamp: str) ->
             return i
     oldest = min(range(len(slots)), key=lambda i: str((slots[i] or {}).get("time", "")))
     return oldest if str((slots[oldest] or {}).get("time", "")) < stamp else None
-
-
-def _when(build: BuildEvent) -> str:
-    return (build.finish_time or datetime.now(UTC)).isoformat()
