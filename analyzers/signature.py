@@ -214,8 +214,9 @@ class PassingLines:
         self._signatures = [s for s in signatures if s.steps]
         self._forms = _Forms()
 
-    def __bool__(self) -> bool:
-        return bool(self._signatures)
+    def __len__(self) -> int:
+        """The passing builds compared (those with any lines)."""
+        return len(self._signatures)
 
     def knows(self, step: int | None, text: str) -> bool:
         """Did a passing build print this raw line (masked) in the same step? A plain log

@@ -37,7 +37,6 @@ class Learned:
 @dataclass(frozen=True, slots=True)
 class Recalled:
     passing: PassingLines | None
-    builds: tuple[str, ...] = ()  # ids of the passing builds compared
     notes: tuple[str, ...] = ()  # slots that could not be read
 
 
@@ -115,7 +114,6 @@ class PassingMemory:
             return Recalled(None)
         index = self._store.get(_index_key(build)) or {}
         signatures: list[Signature] = []
-        builds: list[str] = []
         notes: list[str] = []
         for i, entry in enumerate(_slots(index, self._kept)):
             if not entry or entry.get("build") == build.id:
@@ -129,10 +127,8 @@ class PassingMemory:
                 signatures.append(Signature.from_doc(doc.get("steps")))
             except SignatureError as exc:
                 notes.append(f"passing build {entry.get('build')} not compared: {exc}")
-                continue
-            builds.append(str(entry.get("build")))
         passing = PassingLines(signatures)
-        return Recalled(passing if passing else None, tuple(builds), tuple(notes))
+        return Recalled(passing if passing else None, tuple(notes))
 
     @property
     def _kept(self) -> int:

@@ -235,7 +235,7 @@ class Notifier:
 
     def _recall(self, build: BuildEvent, given: PassingLines | None) -> Recalled:
         if given is not None:
-            return Recalled(given if given else None, ("--passing-log",))
+            return Recalled(given if given else None)
         if not self.memory.enabled:
             return Recalled(None)
         return self.memory.recall(build)
@@ -256,7 +256,7 @@ class Notifier:
             step=step,
             step_lines=novelty.lines,
             new_lines=novelty.new,
-            compared=len(recalled.builds),
+            compared=len(recalled.passing),
         )
 
     # -- stages ------------------------------------------------------------------------

@@ -34,6 +34,16 @@ class RepoWeb:
         path = {"github": "commit", "gitlab": "-/commit", "bitbucket": "commits"}[self.host]
         return f"{self.base}/{path}/{sha}"
 
+    def branch(self, name: str) -> str:
+        path = {"github": "tree", "gitlab": "-/tree", "bitbucket": "branch"}[self.host]
+        return f"{self.base}/{path}/{name}" if name else ""
+
+    def pull_request(self, number: str) -> str:
+        if not number.isdigit():
+            return ""
+        path = {"github": "pull", "gitlab": "-/merge_requests", "bitbucket": "pull-requests"}
+        return f"{self.base}/{path[self.host]}/{number}"
+
     def compare(self, old: str, new: str) -> str:
         if not (_SHA.match(old) and _SHA.match(new)) or old == new:
             return ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+from notifier.repo_links import repo_web
 from notifier.report import ExcerptLine, Report, display_text
 
 # Broadcast mentions written as plain words; a word joiner stops chat apps from expanding them.
@@ -156,11 +157,10 @@ def explanation(report: Report) -> tuple[str, str, list[str], str]:
 
 
 def repo_urls(report: Report) -> tuple[str, str, str]:
-    """(repo URL, branch URL, pull request URL) on GitHub, when the build names the repo."""
+    """(repo URL, branch URL, pull request URL), where the repository's host is known (the
+    same host as the commit and compare links: `notifier/repo_links.py`)."""
     b = report.build
-    if not b.repo_full_name:
+    web = repo_web(b)
+    if web is None:
         return "", "", ""
-    base = f"https://github.com/{b.repo_full_name}"
-    branch = f"{base}/tree/{b.branch}" if b.branch else ""
-    pr = f"{base}/pull/{b.pr_number}" if b.pr_number.isdigit() else ""
-    return base, branch, pr
+    return web.base, web.branch(b.branch), web.pull_request(b.pr_number)

@@ -106,5 +106,10 @@ def test_passing_log_option_compares_without_the_state_store() -> None:
     assert result.returncode == 0, result.stderr
     since = json.loads(result.stdout)["since_passing"]
     assert since["build"] == "" and (since["new_lines"], since["compared"]) == (1, 1)
+    twice = replay(
+        str(failing), "--format", "json",
+        *["--passing-log", str(FIXTURES / "real-lane-passing" / "log.txt")] * 2,
+    )  # fmt: skip
+    assert json.loads(twice.stdout)["since_passing"]["compared"] == 2
     missing = replay(str(failing), "--passing-log", str(failing / "nope.log"))
     assert missing.returncode != 0 and "nope.log" in missing.stderr

@@ -42,3 +42,15 @@ def test_no_link_where_the_host_is_unknown_or_the_commits_are_not_shas() -> None
     assert web is not None
     assert web.compare(OLD, OLD) == "" and web.compare("main", NEW) == ""
     assert web.commit("../../evil") == ""
+
+
+def test_branch_and_pull_request_links_follow_the_host() -> None:
+    gitlab = repo_web(_build(source={"gitSource": {"url": "https://gitlab.com/g/r.git"}}))
+    assert gitlab is not None
+    assert gitlab.branch("main") == "https://gitlab.com/g/r/-/tree/main"
+    assert gitlab.pull_request("7") == "https://gitlab.com/g/r/-/merge_requests/7"
+    github = repo_web(_build(substitutions={"REPO_FULL_NAME": "o/r"}))
+    assert github is not None
+    assert github.branch("main") == "https://github.com/o/r/tree/main"
+    assert github.pull_request("7") == "https://github.com/o/r/pull/7"
+    assert github.pull_request("x") == "" and github.branch("") == ""
