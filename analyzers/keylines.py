@@ -213,7 +213,7 @@ def _trim_known(
         return lo, hi
 
     def known(i: int) -> bool:
-        return not lines[i].text or passing.knows(lines[i].step, lines[i].raw)
+        return _printed_by(lines[i], passing)
 
     first, last = lo, hi
     while lo < hi and known(lo):
@@ -233,13 +233,14 @@ def _before_known_tail(
         return s_hi
     end = s_hi - 1 if TERMINAL.match(lines[s_hi].text) else s_hi
     i = end
-    while (
-        i > s_lo
-        and end - i < KNOWN_TAIL
-        and (not lines[i].text or passing.knows(lines[i].step, lines[i].raw))
-    ):
+    while i > s_lo and end - i < KNOWN_TAIL and _printed_by(lines[i], passing):
         i -= 1
     return i if s_lo < i < end and lines[i].text else s_hi
+
+
+def _printed_by(line: Line, passing: PassingLines) -> bool:
+    """Blank, or printed by a passing build in the same step: nothing this build said."""
+    return not line.text or passing.knows(line.step, line.raw)
 
 
 def _stated_step(lines: list[Line]) -> int | None:

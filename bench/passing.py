@@ -43,6 +43,8 @@ class Log:
     data: bytes
     lines: list[str]
     gold: Ranges
+    category: str = ""  # labelled category and failing step (the Cloud Build corpus only)
+    failing_step: int | None = None
 
     def without_gold(self) -> list[tuple[int | None, str]]:
         """The log as a passing build: without its labelled lines, wherever it prints
@@ -59,6 +61,9 @@ class Row:
     excerpt_without: int
     excerpt_with: int
     passing: int  # stand-in passing builds used
+    categories: tuple[str, str]  # (without, with)
+    steps: tuple[int | None, int | None]
+    fingerprint_kept: bool  # the same fingerprint with and without passing builds
 
 
 def logchunks(data: Path, limit: int | None) -> list[Log]:
@@ -76,7 +81,8 @@ def corpus() -> list[Log]:
     out = []
     for i, case in enumerate(c for c in load_cases() if not c.composed):
         lines = [x.decode("utf-8", "replace") for x in split_lines(case.log)]
-        out.append(Log(case.repository, i, case.family, case.log, lines, case.key_lines))
+        out.append(Log(case.repository, i, case.family, case.log, lines, case.key_lines,
+                       case.category, case.failing_step))  # fmt: skip
     return out
 
 
@@ -112,7 +118,9 @@ def evaluate(logs: list[Log], keep: int) -> list[Row]:
         f1_without = prf(gold, line_set([(r.start, r.end) for r in plain.key_lines]))[2]
         f1_with = prf(gold, line_set([(r.start, r.end) for r in known.key_lines]))[2]
         rows.append(Row(log, f1_without, f1_with, _size(plain.excerpt), _size(known.excerpt),
-                        len(others)))  # fmt: skip
+                        len(others), (plain.category, known.category),
+                        (plain.failing_step, known.failing_step),
+                        plain.fingerprint == known.fingerprint))  # fmt: skip
     return rows
 
 
@@ -134,13 +142,32 @@ HEADER = (
 )
 
 
+def _outcomes(name: str, rows: list[Row]) -> str:
+    labelled = [r for r in rows if r.log.category]
+
+    def share(hits: list[bool]) -> str:
+        return f"{100 * mean(float(h) for h in hits):.0f}%" if hits else "-"
+
+    cat = [share([r.categories[k] == r.log.category for r in labelled]) for k in (0, 1)]
+    step = [share([r.steps[k] == r.log.failing_step for r in labelled]) for k in (0, 1)]
+    kept = share([r.fingerprint_kept for r in rows])
+    return f"| {name} | {len(rows)} | {cat[0]} | {cat[1]} | {step[0]} | {step[1]} | {kept} |"
+
+
 def print_quality(title: str, rows: list[Row], group: str, plural: str) -> None:
+    parts = {p: [r for r in rows if split_of(r.log.repository) == p] for p in ("tune", "check")}
     print(f"\n## {title}\n")
     print(HEADER.format(what="part"))
-    for part in ("tune", "check"):
-        picked = [r for r in rows if split_of(r.log.repository) == part]
+    for part, picked in parts.items():
         print(_line(part, picked))
     print(_line("all", rows))
+    print(
+        "\n| part | logs | category right without | with | failing step right without | with "
+        "| fingerprint unchanged |\n|---|---|---|---|---|---|---|"
+    )
+    for part, picked in parts.items():
+        print(_outcomes(part, picked))
+    print(_outcomes("all", rows))
     groups: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
         groups[r.log.group].append(r)
