@@ -59,7 +59,10 @@ def analyze_chunks(
     found = find_key_lines(result.segments, repeats=result.repeats, passing=passing)
     excerpt = build_excerpt(found)
     verdict = classify(found.texts, found.tail_texts)
-    digest, normalized = fingerprint(cause_texts(found))
+    # The fingerprint hashes the key lines found without passing builds (as the notifier's
+    # fingerprint analyzer does): the same failure keeps its identity whatever was remembered.
+    plain = find_key_lines(result.segments, repeats=result.repeats) if passing else found
+    digest, normalized = fingerprint(cause_texts(plain))
     return LogReport(
         found.ranges,
         tuple(excerpt),

@@ -12,9 +12,10 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from analyzers.base import AnalysisContext, Finding, JSONValue
-from analyzers.keylines import KeyLines, key_lines_for
+from analyzers.keylines import KeyLines, find_key_lines, key_lines_for, segments_from_context
 from analyzers.masking import normalize
 from analyzers.results import Fingerprint
+from analyzers.signature import PassingLines
 from analyzers.wrappers import says_only_that_it_failed
 
 if TYPE_CHECKING:
@@ -59,6 +60,10 @@ class FingerprintAnalyzer:
 
     def analyze(self, ctx: AnalysisContext) -> list[Finding]:
         found = key_lines_for(ctx)
+        if ctx.get(PassingLines) is not None:
+            # A failure's identity must not depend on which passing builds are remembered
+            # (they trim the key block): hash the key lines found without them.
+            found = find_key_lines(segments_from_context(ctx), failing_step=ctx.failing_step_index)
         digest, normalized = fingerprint(cause_texts(found))
         if not digest:
             return []

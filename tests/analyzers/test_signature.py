@@ -164,3 +164,21 @@ def test_what_every_build_prints_at_the_end_is_set_aside() -> None:
     assert find_key_lines([Segment(1, lines)]).ranges[0].start >= 9
     learned = find_key_lines([Segment(1, lines)], passing=passing)
     assert [(r.start, r.end) for r in learned.ranges] == [(6, 7)]
+
+
+def test_the_fingerprint_does_not_depend_on_the_passing_builds() -> None:
+    # The key block is trimmed by what passing builds printed; the failure's identity is not.
+    lines = [
+        "$ npm test",
+        "Error: connect ECONNREFUSED 127.0.0.1:6379 (redis cache disabled)",
+        "  12 passing",
+        "  1 failing",
+        "  1) parser rejects empty input:",
+        "     AssertionError: expected [Function] to throw an error",
+        'The command "npm test" exited with 1.',
+    ]
+    data = ("\n".join(lines) + "\n").encode()
+    passing = PassingLines([signature_of([(None, lines[1]), (None, "  13 passing")])])
+    plain, learned = analyze_chunks([data]), analyze_chunks([data], passing)
+    assert plain.key_lines != learned.key_lines
+    assert plain.fingerprint == learned.fingerprint != ""

@@ -217,3 +217,15 @@ def test_builds_without_a_trigger_or_repository_are_not_compared() -> None:
     failing = decode_build(fixture_build(FAILING, **anonymous))
     pipeline.handle_build(failing, log_source=log_of(FAILING))
     assert sink.sent[0].since_passing is None
+
+
+def test_the_fingerprint_is_the_same_with_or_without_learning(trigger: str) -> None:
+    learned_sink, plain_sink = RecordingSink("rec"), RecordingSink("rec")
+    learning = notifier(MemoryStateStore(), learned_sink)
+    learning.handle_build(build(PASSING, trigger), log_source=log_of(PASSING))
+    learning.handle_build(build(FAILING, trigger), log_source=log_of(FAILING))
+    plain = notifier(MemoryStateStore(), plain_sink, learn_from_passing=False)
+    plain.handle_build(build(FAILING, trigger), log_source=log_of(FAILING))
+    learned, alone = learned_sink.sent[0], plain_sink.sent[0]
+    assert learned.since_passing is not None and learned.since_passing.compared == 1
+    assert learned.fingerprint == alone.fingerprint != ""
