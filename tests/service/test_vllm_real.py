@@ -19,6 +19,8 @@ from tests.service.conftest import VllmStack, key_record
 
 pytestmark = pytest.mark.vllm
 MODEL = vllm_harness.SERVED_MODEL
+MAX_TOKENS = 450
+ATTEMPTS = 5
 
 
 def client(stack: VllmStack, key: str) -> openai.OpenAI:
@@ -126,26 +128,34 @@ def test_internal_routes_unreachable(vllm_stack: VllmStack, path: str) -> None:
     assert response.json()["error"]["code"] == "not_found"
 
 
-# Timing: the tiny model writes 450 tokens in about a second, so beside busy workers it may be
-# done before the fifth chunk arrives; alone it is still generating.
+# Leaving after the first chunk, a request stopped by the disconnect has generated fewer than
+# the MAX_TOKENS it asked for (ignore_eos and min_tokens rule out any other early end). On a
+# loaded machine the tiny model (about 450 tokens a second) can write them all before the client
+# reads its first chunk; such an attempt shows nothing either way, so a few are allowed, and the
+# test fails only if no attempt left while vLLM was still generating, or generation never stops.
 @pytest.mark.serial
 def test_client_disconnect_stops_generation(vllm_stack: VllmStack) -> None:
-    stream = client(vllm_stack, vllm_stack.user).chat.completions.create(
-        model=MODEL,
-        messages=[{"role": "user", "content": "write a long story"}],
-        max_tokens=450,
-        stream=True,
-        extra_body={"ignore_eos": True, "min_tokens": 450},
-    )
-    for received, _ in enumerate(stream, start=1):
-        if received == 5:
+    url = vllm_stack.stack.vllm_url
+    generated = []
+    for _ in range(ATTEMPTS):
+        before = vllm_harness.vllm_generation_tokens(url)
+        stream = client(vllm_stack, vllm_stack.user).chat.completions.create(
+            model=MODEL,
+            messages=[{"role": "user", "content": "write a long story"}],
+            max_tokens=MAX_TOKENS,
+            stream=True,
+            extra_body={"ignore_eos": True, "min_tokens": MAX_TOKENS},
+        )
+        next(iter(stream))
+        stream.close()
+        deadline = time.monotonic() + 30.0
+        while vllm_harness.vllm_running_requests(url) != 0:
+            assert time.monotonic() < deadline, "vLLM still generating 30 s after the client left"
+            time.sleep(0.05)
+        generated.append(vllm_harness.vllm_generation_tokens(url) - before)
+        if generated[-1] < MAX_TOKENS:
             break
-    assert vllm_harness.vllm_running_requests(vllm_stack.stack.vllm_url) == 1
-    stream.close()
-    deadline = time.monotonic() + 1.0
-    while vllm_harness.vllm_running_requests(vllm_stack.stack.vllm_url) != 0:
-        assert time.monotonic() < deadline, "vLLM still generating 1 s after the client left"
-        time.sleep(0.05)
+    assert 1 <= generated[-1] < MAX_TOKENS, f"tokens generated per attempt: {generated}"
 
 
 def test_key_reload_and_revocation(vllm_stack: VllmStack) -> None:

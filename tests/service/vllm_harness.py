@@ -226,15 +226,25 @@ def stage_timings(output: str) -> dict[str, float]:
     return stages
 
 
-def vllm_running_requests(vllm_url: str) -> float:
-    """`vllm:num_requests_running` read from vLLM's own /metrics (not through the gateway)."""
+def _vllm_metric(vllm_url: str, name: str) -> float:
+    """The sum of a metric's samples over its labels, read from vLLM's own /metrics."""
     with urllib.request.urlopen(vllm_url + "/metrics", timeout=5) as response:
         text = response.read().decode()
     total = 0.0
     for line in text.splitlines():
-        if line.startswith("vllm:num_requests_running"):
+        if line.startswith(name + "{") or line.startswith(name + " "):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def vllm_running_requests(vllm_url: str) -> float:
+    """`vllm:num_requests_running`, read from vLLM directly (not through the gateway)."""
+    return _vllm_metric(vllm_url, "vllm:num_requests_running")
+
+
+def vllm_generation_tokens(vllm_url: str) -> float:
+    """`vllm:generation_tokens_total`: every token vLLM has generated since it started."""
+    return _vllm_metric(vllm_url, "vllm:generation_tokens_total")
 
 
 if __name__ == "__main__":
