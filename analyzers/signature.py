@@ -30,6 +30,7 @@ MIN_STEP_BYTES = 8
 HASHES = 5  # bits set per line: about 1% false positives at 9.6 bits per line
 _BITS_PER_LINE = 9.6
 _DIGITS = bytes.maketrans(b"0123456789", b"##########")
+_LOW64 = (1 << 64) - 1
 _MAX_KEY_CHARS = 2000  # `clean` reads no further
 
 WHOLE_LOG = ""  # the step key of a plain log (no Cloud Build steps) and of unstepped lines
@@ -58,15 +59,21 @@ class LineFilter:
         return cls(bytearray(min(size // 8, max_bytes)))
 
     def _positions(self, form: str) -> list[int]:
+        # Double hashing: the digest's low and high 64 bits are h1 and h2 (odd).
         digest = hashlib.blake2b(form.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-        h1 = int.from_bytes(digest[:8], "little")
-        h2 = int.from_bytes(digest[8:], "little") | 1
+        whole = int.from_bytes(digest, "little")
+        pos, step = whole & _LOW64, (whole >> 64) | 1
         mask = len(self.bits) * 8 - 1
-        return [(h1 + i * h2) & mask for i in range(HASHES)]
+        out = []
+        for _ in range(HASHES):
+            out.append(pos & mask)
+            pos += step
+        return out
 
     def add(self, form: str) -> None:
+        bits = self.bits
         for pos in self._positions(form):
-            self.bits[pos >> 3] |= 1 << (pos & 7)
+            bits[pos >> 3] |= 1 << (pos & 7)
         self.count += 1
 
     def __contains__(self, form: object) -> bool:

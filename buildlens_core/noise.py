@@ -49,8 +49,11 @@ def strip_ansi(text: str) -> str:
 def clean(text: str) -> str:
     """The message of a raw log line: no escape codes, CI prefixes, timestamps or markers."""
     text = strip_ansi(text[:MAX_CLEAN_CHARS])
-    text = _CONTROL.sub("", text)
-    text = _PREFIXES.sub("", text, count=1)
+    if not text.isprintable():  # every control character is unprintable (a fast check)
+        text = _CONTROL.sub("", text)
+    prefix = _PREFIXES.match(text)
+    if prefix:
+        text = text[prefix.end() :]
     if _MARKER.match(text):
         return ""
     if "travis_time:" in text or "travis_fold:" in text:
