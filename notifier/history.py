@@ -57,12 +57,21 @@ class Recovery:
     fingerprint: str
 
 
+@dataclass(frozen=True, slots=True)
+class FailureRecord:
+    """What recording a failure tells the report: its fingerprint's history, and the lane's
+    last passing build with the failures since (None without a lane or a pass before)."""
+
+    history: History
+    since_passing: SincePassing | None
+
+
 class FailureHistory:
     def __init__(self, store: StateStore, retention_days: float) -> None:
         self._store = store
         self._ttl_s = retention_days * 86400
 
-    def record_failure(self, build: BuildEvent, fingerprint: str) -> History:
+    def record_failure(self, build: BuildEvent, fingerprint: str) -> FailureRecord:
         when = build.finish_time or datetime.now(UTC)
         stamp = when.isoformat()
 
@@ -81,7 +90,7 @@ class FailureHistory:
         week_ago = when - timedelta(days=7)
         count_7d = sum(1 for s in doc["seen"] if _parse(s) >= week_ago)
         flaky = bool(doc.get("flaky")) or build.commit_sha in lane.get("passed_commits", [])
-        return History(
+        history = History(
             fingerprint=fingerprint,
             count=int(doc["count"]),
             count_7d=count_7d,
@@ -89,6 +98,8 @@ class FailureHistory:
             first_seen=str(doc["first_seen"]),
             flaky=flaky and bool(build.commit_sha),
         )
+        # The lane document as this update left it: no second read.
+        return FailureRecord(history, _since_passing(build, lane) if has_lane(build) else None)
 
     def record_success(self, build: BuildEvent) -> Recovery | None:
         """Note a passing build; the failure it fixes, if its lane was failing."""
@@ -123,32 +134,30 @@ class FailureHistory:
             return None
         return Recovery(str(previous["build"]), str(previous.get("fingerprint", "")))
 
-    def since_passing(self, build: BuildEvent) -> SincePassing | None:
-        """The lane's last passing build before this failure, and the failures since (this
-        one included). Out-of-order deliveries are placed by their finish times."""
-        if not has_lane(build):
-            return None
-        lane = self._store.get(lane_key(build)) or {}
-        now = build_stamp(build)
-        before = [p for p in lane.get("passes", []) if str(p.get("time", "")) <= now]
-        if not before:
-            return None
-        last = before[-1]
-        since = [
-            f for f in lane.get("failures", [])
-            if str(last.get("time", "")) < str(f.get("time", "")) <= now
-        ]  # fmt: skip
-        web = repo_web(build)
-        old, new = str(last.get("commit") or ""), build.commit_sha
-        return SincePassing(
-            build=str(last.get("id", "")),
-            commit=old,
-            finished=str(last.get("time", "")),
-            log_url=str(last.get("log_url") or ""),
-            builds_since=max(1, len(since)),
-            compare_url=web.compare(old, new) if web else "",
-            head_commit=new,
-        )
+
+def _since_passing(build: BuildEvent, lane: Doc) -> SincePassing | None:
+    """The lane's last passing build before this failure, and the failures since (this one
+    included). Out-of-order deliveries are placed by their finish times."""
+    now = build_stamp(build)
+    before = [p for p in lane.get("passes", []) if str(p.get("time", "")) <= now]
+    if not before:
+        return None
+    last = before[-1]
+    since = [
+        f for f in lane.get("failures", [])
+        if str(last.get("time", "")) < str(f.get("time", "")) <= now
+    ]  # fmt: skip
+    web = repo_web(build)
+    old, new = str(last.get("commit") or ""), build.commit_sha
+    return SincePassing(
+        build=str(last.get("id", "")),
+        commit=old,
+        finished=str(last.get("time", "")),
+        log_url=str(last.get("log_url") or ""),
+        builds_since=max(1, len(since)),
+        compare_url=web.compare(old, new) if web else "",
+        head_commit=new,
+    )
 
 
 def build_stamp(build: BuildEvent) -> str:

@@ -152,11 +152,13 @@ class Notifier:
                 notes=recalled.notes,
             )
             fingerprint = report.fingerprint or fallback_fingerprint(findings, excerpt)
-            history = self.history.record_failure(build, fingerprint)
+            recorded = self.history.record_failure(build, fingerprint)
             report = dataclasses.replace(
                 redact_report(report, self.redactor),
-                history=history,
-                since_passing=self._since_passing(build, buildlog, report, recalled),
+                history=recorded.history,
+                since_passing=_with_novelty(
+                    recorded.since_passing, buildlog, report, recalled.passing
+                ),
             )
         except BaseException:
             self._release(event_key, claimed)
@@ -239,25 +241,6 @@ class Notifier:
         if not self.memory.enabled:
             return Recalled(None)
         return self.memory.recall(build)
-
-    def _since_passing(
-        self, build: BuildEvent, buildlog: BuildLog, report: Report, recalled: Recalled
-    ) -> SincePassing | None:
-        """The last passing build, the failures since, and how much of the failing step
-        the passing builds compared never printed."""
-        since = self.history.since_passing(build)
-        if recalled.passing is None:
-            return since
-        step = report.failing_step.step_index if report.failing_step else None
-        lines = buildlog.step_lines(step) if step is not None else buildlog.lines
-        novelty = recalled.passing.novelty(step, (line.text for line in lines))
-        return dataclasses.replace(
-            since or SincePassing("", "", "", "", 0),
-            step=step,
-            step_lines=novelty.lines,
-            new_lines=novelty.new,
-            compared=len(recalled.passing),
-        )
 
     # -- stages ------------------------------------------------------------------------
 
@@ -382,3 +365,22 @@ class Notifier:
             "recovered" if report.kind == "recovery" else "reported"
         )
         return Outcome(action, "", report, tuple(errors))
+
+
+def _with_novelty(
+    since: SincePassing | None, buildlog: BuildLog, report: Report, passing: PassingLines | None
+) -> SincePassing | None:
+    """The since-passing section with how much of the failing step the compared passing
+    builds never printed (when any were compared)."""
+    if passing is None:
+        return since
+    step = report.failing_step.step_index if report.failing_step else None
+    lines = buildlog.step_lines(step) if step is not None else buildlog.lines
+    novelty = passing.novelty(step, (line.text for line in lines))
+    return dataclasses.replace(
+        since or SincePassing("", "", "", "", 0),
+        step=step,
+        step_lines=novelty.lines,
+        new_lines=novelty.new,
+        compared=len(passing),
+    )

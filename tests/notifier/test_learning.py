@@ -229,3 +229,27 @@ def test_the_fingerprint_is_the_same_with_or_without_learning(trigger: str) -> N
     learned, alone = learned_sink.sent[0], plain_sink.sent[0]
     assert learned.since_passing is not None and learned.since_passing.compared == 1
     assert learned.fingerprint == alone.fingerprint != ""
+
+
+class _ReadCountingStore(MemoryStateStore):
+    """The memory store, counting plain reads per key."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[str] = []
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        self.reads.append(key)
+        return super().get(key)
+
+
+def test_the_since_passing_section_costs_no_extra_read(trigger: str) -> None:
+    # Recording the failure updates the lane document; the section is built from that update.
+    store, sink = _ReadCountingStore(), RecordingSink("rec")
+    pipeline = notifier(store, sink, learn_from_passing=False)
+    pipeline.handle_build(build(PASSING, trigger), log_source=log_of(PASSING))
+    store.reads.clear()
+    pipeline.handle_build(build(FAILING, trigger), log_source=log_of(FAILING))
+    since = sink.sent[0].since_passing
+    assert since is not None and since.builds_since == 1
+    assert not [key for key in store.reads if key.startswith("lane/")]
