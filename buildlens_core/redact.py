@@ -110,6 +110,8 @@ def _keep_key_value(match: re.Match[str]) -> bool:
     name, value = match.group("name"), _kv_value(match)
     if name in _VERDICTS:
         return False  # a test runner's verdict (`--- PASS: TestName`), not a setting
+    if _in_prose(match, value):
+        return False  # an error chain (`docker credentials: context canceled`), not a setting
     if not (_name_is_sensitive(name) and _value_is_secret(value)):
         return False
     if name.lower().strip("\"'") in _SENSITIVE_LAST:
@@ -119,15 +121,45 @@ def _keep_key_value(match: re.Match[str]) -> bool:
     return True
 
 
+_PROSE_AFTER = re.compile(r" [a-z]")
+
+
+def _in_prose(match: re.Match[str], value: str) -> bool:
+    """`name: word more words`: a message going on after a plain lowercase word, as error
+    chains do; a setting's value ends its line (or a comma, a quote, a comment)."""
+    return (
+        match.group("sep") == ":"
+        and bool(match.group("bare"))
+        and value.isalpha()
+        and value.islower()
+        and _PROSE_AFTER.match(match.string, match.end()) is not None
+    )
+
+
 _PORTS = re.compile(r"[\d.:]+(?:/(?:tcp|udp|sctp))?")
+# `-p` is a password beside a user name (`docker login -u U -p P`, `twine upload -u __token__
+# -p P`), in a login and in sshpass; elsewhere it is a flag of its own (`mkdir -p dir`, `cp -p`)
+# or a port.
+_PASSWORD_P_CONTEXT = re.compile(
+    r"(?<![\w-])(?:-u|--user(?:name)?)(?=[ \t=]|$)|\b(?:login|sshpass)\b"
+)
+
+
+def _line_of(match: re.Match[str]) -> str:
+    text = match.string
+    end = text.find("\n", match.end())
+    return text[text.rfind("\n", 0, match.start()) + 1 : end if end >= 0 else len(text)]
 
 
 def _keep_flag(match: re.Match[str]) -> bool:
     name, value = match.group("name"), match.group("secret")
     if name == "p":
-        # `-p` is the password of `docker login`, `mysql`, `sshpass`; elsewhere a port or a
-        # port mapping (`-p 8080:80`), which stays.
-        return len(value) >= 6 and not _PORTS.fullmatch(value) and _value_is_secret(value)
+        return (
+            len(value) >= 6
+            and not _PORTS.fullmatch(value)
+            and _value_is_secret(value)
+            and _PASSWORD_P_CONTEXT.search(_line_of(match)) is not None
+        )
     words = [w.lower() for w in _WORD_SPLIT.split(name) if w]
     last = words[-1] if words else ""
     sensitive = last in _SENSITIVE_ANY or last in _SENSITIVE_LAST

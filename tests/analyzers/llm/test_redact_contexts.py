@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from buildlens_core.redact import load_formats, redact_text
+from tests.procs import ROOT
 
 ALNUM = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
@@ -89,6 +90,7 @@ NAMED = (
     "  {name}: {s}",
     "- {name}={s}",
     "Step #1: {name}={s}",
+    "{name}: {s} (from the vault)",
 )
 PLACED = (
     "postgres://app:{s}@db.internal:5432/app",
@@ -98,6 +100,8 @@ PLACED = (
     "curl -H 'X-Api-Key: {s}' https://api.example.com",
     "mysql -u root --password {s} -h db",
     "docker login -u _json_key -p {s} gcr.io",
+    "podman login --username ci -p {s} quay.io",
+    "sshpass -p {s} ssh deploy@build-host",
     "--password={s}",
     "--api-key={s}",
 )
@@ -161,6 +165,25 @@ def test_ordinary_values_come_through(data: st.DataObject) -> None:
     value = ORDINARY[name](rng)  # type: ignore[operator]
     shape = data.draw(st.sampled_from(ORDINARY_SHAPES))
     line = shape.format(name=name, v=value, flag=name.lower().replace("_", "-"))
+    assert redact_text(line) == line
+
+
+# Real lines that hold no secret, from the Cloud Build corpus (bench/data/cloudbuild/cases/
+# <case>/log.txt, each case's source.json names where it was found): an error chain whose
+# message follows a sensitive word, and `mkdir -p`, whose `-p` is no password.
+REAL_ORDINARY = (
+    ("dk-cloudbuild-local-mount-permission-denied", 24, "credentials: context canceled"),
+    ("dk-cloudbuild-local-mount-permission-denied", 25, "credentials: context canceled"),
+    ("dk-run-deploy-secret-not-found", 2035, "RUN mkdir -p storage/logs"),
+    ("xa-run-deploy-secret-accessor-denied", 2, "mkdir -p test-server"),
+)
+
+
+@pytest.mark.parametrize(("case", "number", "part"), REAL_ORDINARY)
+def test_real_lines_without_secrets_come_through(case: str, number: int, part: str) -> None:
+    log = ROOT / "bench" / "data" / "cloudbuild" / "cases" / case / "log.txt"
+    line = log.read_text(encoding="utf-8").splitlines()[number - 1]
+    assert part in line
     assert redact_text(line) == line
 
 
