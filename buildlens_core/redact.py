@@ -95,13 +95,22 @@ def _name_is_sensitive(name: str) -> bool:
 _NOT_SECRET_VALUE = re.compile(r"=|/|\./|~/|projects/|gs://|https?://")
 
 
+# A short number is a count, a measure or a port (`key: 8.68 ms`), not a password.
+_SHORT_NUMBER = re.compile(r"\d{1,7}(?:[.,]\d{1,6})?")
+
+
 def _value_is_secret(value: str) -> bool:
     v = value.strip("\"'")
-    if not v or v.startswith(("$", "<", "%", "{", "[", "*", "(")) or _NOT_SECRET_VALUE.match(v):
+    # `&` starts the next query parameter: the setting itself is empty (`token=&branch=main`).
+    if (
+        not v
+        or v.startswith(("$", "<", "%", "{", "[", "*", "(", "&"))
+        or _NOT_SECRET_VALUE.match(v)
+    ):
         return False
     if v.lower() in _PLACEHOLDERS or set(v) <= {"*", "x", "X", "."}:
         return False
-    return not (v.isdigit() and len(v) < 8)
+    return not (len(v) < 8 and _SHORT_NUMBER.fullmatch(v))
 
 
 def _keep_key_value(match: re.Match[str]) -> bool:

@@ -187,6 +187,29 @@ def test_real_lines_without_secrets_come_through(case: str, number: int, part: s
     assert redact_text(line) == line
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        # A test runner's timing after a test whose name ends in "key" or "pwd" (the shape of
+        # neovim's test output in the LogChunks dev set).
+        "[ RUN      ] ShaDa error handling fails on jump item with BIN key: 8.68 ms OK",
+        "[ RUN      ] :chdir getcwd(-1, -1) works with window-local pwd: 1.43 ms OK",
+        # An empty query parameter: the rest of the URL is not its value.
+        "https://codecov.io/upload/v4?package=bash-8a28df4&token=&branch=master&build=1",
+    ],
+)
+def test_measures_and_empty_settings_are_no_secret(line: str) -> None:
+    assert redact_text(line) == line
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["DB_PASSWORD=12345678", "password: 1234.5678", "API_TOKEN=abc123def456&next=1"],
+)
+def test_long_numbers_and_set_values_still_go(line: str) -> None:
+    assert "[REDACTED:secret-value]" in redact_text(line)
+
+
 def test_every_format_has_a_source_and_bad_ones_say_what_to_fix() -> None:
     formats = load_formats()
     assert {f.kind for f in formats} >= {
