@@ -208,6 +208,15 @@ _DIGEST_PREFIX = re.compile(
 _SRI = re.compile(r"(?:sha256|sha384|sha512)-", re.IGNORECASE)  # subresource integrity
 
 
+IDENTIFIER_WORD_SHARE = 0.7
+_WORD = re.compile(r"[A-Z]?[a-z]{3,}")
+
+
+def _word_share(text: str) -> float:
+    """How much of the text is word-like runs (`Root`, `certificate`)."""
+    return sum(len(w) for w in _WORD.findall(text)) / len(text) if text else 0.0
+
+
 def shannon_entropy(text: str) -> float:
     if not text:
         return 0.0
@@ -233,6 +242,11 @@ def _keep_entropy(match: re.Match[str]) -> bool:
     lower = sum(c.islower() for c in chunk)
     if digits < 2 or upper < 2 or lower < 2:
         return False  # words, CamelCase identifiers, version strings
+    if _word_share(core) >= IDENTIFIER_WORD_SHARE:
+        # An identifier of words with a few digits (`testThatX509ValidationPassesWithUTF8`,
+        # Cython's `__pyx_f_7sklearn_9neighbors_...`): in random base62 of 32 characters,
+        # words cover this much about 4 times in 10,000.
+        return False
     return shannon_entropy(core) >= ENTROPY_THRESHOLD and shannon_entropy(chunk) >= 3.8
 
 
