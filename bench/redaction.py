@@ -7,7 +7,12 @@ as the excerpt analyzer chooses them), and one more excerpt is the planted-secre
 the tests. Each is redacted many times; the table gives the median and p95 per excerpt, beside
 the baseline measured in the same run: splitting and joining the same lines without redacting.
 
-A second table compares the detector with detect-secrets (Yelp's scanner, default plugins, as
+A second table counts what the redactor marks in real logs, by rule, over their distinct
+lines as reports show them: the Cloud Build corpus, and the LogChunks dev set when `--data`
+points at it. None of these logs holds a planted secret; a marked line is a real credential
+or a line the redactor cut for nothing (read them with `--show RULE`).
+
+A third table compares the detector with detect-secrets (Yelp's scanner, default plugins, as
 `detect-secrets scan` runs them) on the planted-secrets corpus of the tests: secrets caught,
 ordinary lines flagged, and the time to scan it (a finding anywhere on a secret's line counts
 as catching it).
@@ -15,18 +20,23 @@ as catching it).
 
 from __future__ import annotations
 
+import argparse
+import re
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analyzers.extraction import analyze_chunks
 from bench.cloudbuild import load_cases
+from bench.logchunks import load_examples, read_lines
 from buildlens_core.buildlog import split_lines
 from buildlens_core.redact import Redactor
+from notifier.report import display_text
 from tests.analyzers.llm.corpus import CUSTOM_PATTERN, ordinary_lines, planted_lines
 
 REPEAT = 50
@@ -50,7 +60,53 @@ def _times(run: object, excerpt: list[str]) -> list[float]:
     return found
 
 
-def main() -> int:
+_MARKER = re.compile(r"\[REDACTED:([\w-]+)\]")
+
+
+def real_lines(data: Path) -> dict[str, set[str]]:
+    """Distinct lines as reports show them, per log set."""
+    sets = {
+        "Cloud Build corpus": {
+            display_text(raw.decode("utf-8", "replace"))
+            for case in load_cases()
+            for raw in split_lines(case.log)
+        }
+    }
+    if data.is_dir():
+        sets["LogChunks dev set"] = {
+            display_text(line) for ex in load_examples(data) for line in read_lines(ex.path)
+        }
+    return sets
+
+
+def print_real_lines(data: Path, show: str | None) -> None:
+    print("\n## Lines the redactor marks in real logs (distinct lines, as reports show them)\n")
+    print("| log set | distinct lines | lines marked | by rule (lines) |\n|---|---|---|---|")
+    redactor = Redactor()
+    shown: list[str] = []
+    for name, lines in real_lines(data).items():
+        marked = 0
+        rules: Counter[str] = Counter()
+        ordered = sorted(lines)
+        for line, out in zip(ordered, redactor.redact_lines(ordered), strict=True):
+            kinds = set(_MARKER.findall(out))
+            marked += bool(kinds)
+            rules.update(kinds)
+            if show in kinds:
+                shown.append(f"{line!r}\n  -> {out!r}")
+        by_rule = ", ".join(f"{k} {n}" for k, n in rules.most_common()) or "-"
+        print(f"| {name} | {len(lines)} | {marked} | {by_rule} |")
+    if not data.is_dir():
+        print(f"\n(LogChunks dev set not found at {data}: pass --data to count it too)")
+    for text in shown:
+        print(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/datasets/logchunks"))
+    parser.add_argument("--show", metavar="RULE", help="print the real lines RULE marked")
+    args = parser.parse_args(argv)
     samples = excerpts()
     redactor = Redactor()
     rows = {
@@ -73,6 +129,7 @@ def main() -> int:
     t = statistics.median(_times(redactor.redact_lines, padded))
     print(f"\nA 150-line excerpt (the longest one, repeated to 150 lines): {t:.3f} ms median")
     print(f"Markers written: {sum(redactor.counts.values())} ({dict(redactor.counts)})")
+    print_real_lines(args.data, args.show)
     compare_detectors()
     return 0
 
