@@ -44,7 +44,6 @@ class GeminiSettings(LLMSettings):
     gemini_api_key: str = ""  # a key, or sm://projects/P/secrets/S/versions/V
     gemini_model: str = "gemini-2.5-flash"
     gemini_use_vertex: bool = False  # Vertex AI with the function's service account
-    google_cloud_project: str = ""  # for Vertex AI
     gemini_location: str = "us-central1"  # for Vertex AI
     gemini_base_url: str = ""  # another endpoint (a proxy, or a local server in tests)
     gemini_thinking_budget: int | None = None  # tokens; unset: the model's default
@@ -68,12 +67,14 @@ class GeminiAnalyzer(Explainer):
     name: str = "gemini"
     provider: str = "gemini"
 
-    def __init__(self, settings: GeminiSettings) -> None:
+    def __init__(self, settings: GeminiSettings, project: str = "") -> None:
+        """`project`: the Google Cloud project for Vertex AI (GOOGLE_CLOUD_PROJECT, read once
+        for every client in the function's cloud settings)."""
         super().__init__(settings, settings.gemini_model)
         self.gemini = settings
         options = types.HttpOptions(base_url=settings.gemini_base_url or None)
         if settings.gemini_use_vertex:
-            if not settings.google_cloud_project:
+            if not project:
                 raise ConfigError(
                     "gemini on Vertex AI needs a project: set GOOGLE_CLOUD_PROJECT (and "
                     "GEMINI_LOCATION), or set GEMINI_API_KEY instead of GEMINI_USE_VERTEX, "
@@ -81,7 +82,7 @@ class GeminiAnalyzer(Explainer):
                 )
             self._client = Client(
                 vertexai=True,
-                project=settings.google_cloud_project,
+                project=project,
                 location=settings.gemini_location,
                 http_options=options,
             )
@@ -177,5 +178,6 @@ def _enum(value: Any) -> str:
 
 
 def create(settings: Settings) -> GeminiAnalyzer:
-    """Registry factory: reads the GEMINI_* and LLM_* variables (see GeminiSettings)."""
-    return GeminiAnalyzer(settings.section(GeminiSettings))
+    """Registry factory: reads the GEMINI_* and LLM_* variables (see GeminiSettings), and
+    GOOGLE_CLOUD_PROJECT from the cloud settings."""
+    return GeminiAnalyzer(settings.section(GeminiSettings), settings.cloud.google_cloud_project)

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from analyzers.llm.errors import LLMBadOutput, LLMSkipped, LLMUnavailable
-from analyzers.llm.gemini import GeminiAnalyzer, GeminiSettings
+from analyzers.llm.gemini import GeminiAnalyzer, GeminiSettings, create
 from buildlens_core.errors import ConfigError
+from buildlens_core.settings import load_settings
 from notifier.state.memory import MemoryStateStore
 from tests.analyzers.llm.helpers import context
 from tests.fakes.gemini import (
@@ -211,4 +212,13 @@ def test_missing_credentials_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"set GEMINI_API_KEY.*remove gemini from ANALYZERS"):
         GeminiAnalyzer(GeminiSettings(gemini_api_key="", gemini_use_vertex=False))
     with pytest.raises(ConfigError, match="GOOGLE_CLOUD_PROJECT"):
-        GeminiAnalyzer(GeminiSettings(gemini_use_vertex=True, google_cloud_project=""))
+        GeminiAnalyzer(GeminiSettings(gemini_use_vertex=True), project="")
+
+
+def test_vertex_takes_the_one_project_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GOOGLE_CLOUD_PROJECT is read once, in the cloud settings every client shares.
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    with pytest.raises(ConfigError, match="GOOGLE_CLOUD_PROJECT"):
+        create(load_settings(gemini_use_vertex=True))
+    analyzer = create(load_settings(gemini_use_vertex=True, google_cloud_project="ops-project"))
+    assert analyzer._client._api_client.project == "ops-project"
