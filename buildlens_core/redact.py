@@ -154,10 +154,17 @@ _PASSWORD_P_CONTEXT = re.compile(
 )
 
 
-def _line_of(match: re.Match[str]) -> str:
+_COMMAND_REACH = 200  # characters either side of `-p` where its command's user flag may be
+
+
+def _command_around(match: re.Match[str]) -> str:
+    """The text near a match, within its line: bounded, so a huge line with many matches
+    costs no more than a short one per match."""
     text = match.string
-    end = text.find("\n", match.end())
-    return text[text.rfind("\n", 0, match.start()) + 1 : end if end >= 0 else len(text)]
+    start, end = max(0, match.start() - _COMMAND_REACH), match.end() + _COMMAND_REACH
+    near = text[start:end]
+    before, after = near[: match.start() - start], near[match.start() - start :]
+    return before.rpartition("\n")[2] + after.partition("\n")[0]
 
 
 def _keep_flag(match: re.Match[str]) -> bool:
@@ -167,7 +174,7 @@ def _keep_flag(match: re.Match[str]) -> bool:
             len(value) >= 6
             and not _PORTS.fullmatch(value)
             and _value_is_secret(value)
-            and _PASSWORD_P_CONTEXT.search(_line_of(match)) is not None
+            and _PASSWORD_P_CONTEXT.search(_command_around(match)) is not None
         )
     words = [w.lower() for w in _WORD_SPLIT.split(name) if w]
     last = words[-1] if words else ""

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 import string
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from buildlens_core.redact import load_formats, redact_text
+from buildlens_core.redact import _COMMAND_REACH, _command_around, load_formats, redact_text
 from tests.procs import ROOT
 
 ALNUM = string.ascii_letters + string.digits
@@ -229,6 +230,18 @@ def test_random_tokens_without_a_name_still_go() -> None:
     tokens = [_mixed(rng, ALNUM, 40) for _ in range(3000)]
     kept = [t for t in tokens if t in redact_text(f"token is {t} here")]
     assert len(kept) <= 3, kept  # words cover 70% of about 1 in 10,000 such tokens
+
+
+def test_a_flags_command_is_read_near_it_only() -> None:
+    # Each `-p` reads a bounded stretch of its line for a user flag or a login, so a huge line
+    # of flags costs the same per flag (reading the whole line per flag took 140 s for 8,000
+    # flags on a 512 kB line).
+    line = ("x" * 50 + " -p abcdefgh1 ") * 8000
+    flags = list(re.finditer(r" -p ", line))
+    assert all(len(_command_around(m)) <= 2 * _COMMAND_REACH + 4 for m in flags)
+    assert redact_text(line) == line  # no login, no user flag: `-p` is no password here
+    login = "x" * 5000 + " docker login -u ci -p Sup3rS3cret9 gcr.io " + "x" * 5000
+    assert "Sup3rS3cret9" not in redact_text(login)
 
 
 def test_every_format_has_a_source_and_bad_ones_say_what_to_fix() -> None:
