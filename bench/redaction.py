@@ -51,13 +51,27 @@ def excerpts() -> list[list[str]]:
     return out
 
 
-def _times(run: object, excerpt: list[str]) -> list[float]:
+def _times(run: object, excerpt: list[str], repeat: int = REPEAT) -> list[float]:
     found = []
-    for _ in range(REPEAT):
+    for _ in range(repeat):
         started = time.perf_counter()
         run(excerpt)  # type: ignore[operator]
         found.append((time.perf_counter() - started) * 1000)
     return found
+
+
+def print_hostile_line() -> None:
+    """One huge line full of what context rules look around (`-p` flags, `key:` settings):
+    the cost per match must not grow with the line."""
+    print("\n## One long line, many matches (median of 5 runs)\n")
+    print("| line | redact ms | baseline: split and join only, ms |\n|---|---|---|")
+    for label, unit in ((" -p", " -p abcdefgh1 "), (" key:", " key: 8.68 ms ")):
+        for count in (2000, 8000):
+            line = [("x" * 50 + unit) * count]
+            redact = statistics.median(_times(Redactor().redact_lines, line, 5))
+            base = statistics.median(_times(lambda x: "\n".join(x).split("\n"), line, 5))
+            size = len(line[0]) // 1000
+            print(f"| {size} kB, {count} `{label.strip()}` | {redact:.1f} | {base:.2f} |")
 
 
 _MARKER = re.compile(r"\[REDACTED:([\w-]+)\]")
@@ -129,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     t = statistics.median(_times(redactor.redact_lines, padded))
     print(f"\nA 150-line excerpt (the longest one, repeated to 150 lines): {t:.3f} ms median")
     print(f"Markers written: {sum(redactor.counts.values())} ({dict(redactor.counts)})")
+    print_hostile_line()
     print_real_lines(args.data, args.show)
     compare_detectors()
     return 0
