@@ -132,7 +132,7 @@ def test_internal_routes_unreachable(vllm_stack: VllmStack, path: str) -> None:
 # the MAX_TOKENS it asked for (ignore_eos and min_tokens rule out any other early end). On a
 # loaded machine the tiny model (about 450 tokens a second) can write them all before the client
 # reads its first chunk; such an attempt shows nothing either way, so a few are allowed, and the
-# test fails only if no attempt left while vLLM was still generating, or generation never stops.
+# test fails if no attempt was cut short.
 @pytest.mark.serial
 def test_client_disconnect_stops_generation(vllm_stack: VllmStack) -> None:
     url = vllm_stack.stack.vllm_url
@@ -148,9 +148,9 @@ def test_client_disconnect_stops_generation(vllm_stack: VllmStack) -> None:
         )
         next(iter(stream))
         stream.close()
-        deadline = time.monotonic() + 30.0
+        # No deadline needed: a request that is not stopped ends anyway at MAX_TOKENS, and
+        # the count below then fails.
         while vllm_harness.vllm_running_requests(url) != 0:
-            assert time.monotonic() < deadline, "vLLM still generating 30 s after the client left"
             time.sleep(0.05)
         generated.append(vllm_harness.vllm_generation_tokens(url) - before)
         if generated[-1] < MAX_TOKENS:
